@@ -1,0 +1,155 @@
+//! The key registry: every configuration key, its kind, default, environment names and doc line.
+//!
+//! This table is the single source of truth: the loader, `config check`, the README tables and
+//! the example config are all driven by it, so a key that is not here does not exist. Parsing
+//! values and building the typed `Config` live in `validate.rs`, not here.
+
+/// What values a key takes. Whether a key is optional is decided by `Key::default` being `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Str,
+    Path,
+    Bool,
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// An integer (seconds) or a string like `250ms`, `30s`, `1h30m`.
+    Duration,
+    /// A TOML array; from the environment a comma-separated list or a JSON array.
+    List,
+    /// One of the listed words, compared case-insensitively and stored lowercased.
+    Enum(&'static [&'static str]),
+}
+
+/// One configuration key.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// Dotted path; the part before the dot is the TOML section.
+    pub path: &'static str,
+    pub kind: Kind,
+    /// The built-in default in the textual form the environment uses; `None` = unset.
+    pub default: Option<&'static str>,
+    /// Environment names kept from the Python version; `LLMO_*` is always accepted as well.
+    pub env: &'static [&'static str],
+    /// Never shown: reports and errors print `***` instead.
+    pub secret: bool,
+    pub doc: &'static str,
+}
+
+impl Key {
+    /// The generic environment name, `server.shutdown_grace` -> `LLMO_SERVER__SHUTDOWN_GRACE`.
+    pub fn llmo_env(&self) -> String {
+        format!("LLMO_{}", self.path.replace('.', "__").to_ascii_uppercase())
+    }
+
+    /// Every environment name that sets this key, the generic one first.
+    pub fn env_names(&self) -> Vec<String> {
+        let mut names = vec![self.llmo_env()];
+        names.extend(self.env.iter().map(|s| s.to_string()));
+        names
+    }
+
+    pub fn optional(&self) -> bool {
+        self.default.is_none()
+    }
+}
+
+/// Environment names whose bare numbers are hours, not seconds (the Python version's unit).
+pub const HOURS_ENV: &[&str] = &["HEALTH_CHECK_RETRY_HOURS"];
+
+/// `LLMO_*` names the command line reads itself; the loader must not warn about them.
+pub const RESERVED_ENV: &[&str] = &["LLMO_CONFIG"];
+
+/// The generic environment prefix; unknown names with it are reported as likely typos.
+pub const ENV_PREFIX: &str = "LLMO_";
+
+const fn key(
+    path: &'static str,
+    kind: Kind,
+    default: Option<&'static str>,
+    env: &'static [&'static str],
+    doc: &'static str,
+) -> Key {
+    Key {
+        path,
+        kind,
+        default,
+        env,
+        secret: false,
+        doc,
+    }
+}
+
+const fn int(min: i64, max: i64) -> Kind {
+    Kind::Int { min, max }
+}
+
+use Kind::{Bool, Duration, Enum, List, Path, Str};
+
+/// Every key, in the order reports and generated docs list them.
+#[rustfmt::skip]
+pub static KEYS: &[Key] = &[
+    key("app.name", Str, Some("llm-orchestrator"), &["APP_NAME"], "Service name shown in /health and in logs."),
+    key("app.env", Enum(&["development", "production", "testing"]), Some("development"), &["APP_ENV"], "Deployment environment: development, production or testing."),
+    key("app.debug", Bool, Some("false"), &["APP_DEBUG"], "Extra diagnostics; never enable in production."),
+    key("server.host", Str, Some("0.0.0.0"), &["APP_HOST"], "Address the HTTP server binds to."),
+    key("server.port", int(0, 65535), Some("8000"), &["APP_PORT"], "TCP port; 0 picks a free port."),
+    key("server.workers", int(0, 256), Some("0"), &[], "HTTP worker threads; 0 means one per CPU."),
+    key("server.shutdown_grace", Duration, Some("30s"), &[], "How long in-flight requests may finish after a shutdown signal."),
+    key("server.cors_origins", List, Some("*"), &["CORS_ORIGINS"], "Allowed CORS origins; `*` allows any."),
+    key("database.url", Str, Some("sqlite://./data/llm_orchestrator.db"), &["DATABASE_URL"], "sqlite://PATH, mysql://user:pass@host/db or postgres://user:pass@host/db."),
+    key("database.type", Enum(&["sqlite", "mysql", "postgres", "mariadb", "postgresql"]), None, &["DATABASE_TYPE"], "Optional; when set it must agree with database.url."),
+    key("database.auto_migrate", Bool, Some("true"), &[], "Apply pending migrations when `serve` starts."),
+    key("database.max_connections", int(1, 1000), Some("10"), &[], "Connection pool size."),
+    key("database.connect_timeout", Duration, Some("10s"), &[], "How long to wait for a database connection."),
+    key("redis.enabled", Bool, Some("false"), &["REDIS_ENABLED"], "Use Redis for shared counters, health and catalog invalidation."),
+    key("redis.url", Str, Some("redis://127.0.0.1:6379/0"), &["REDIS_URL"], "redis://, rediss:// or unix:// URL."),
+    key("redis.pool_size", int(1, 1000), Some("8"), &[], "Redis connection pool size."),
+    key("redis.timeout", Duration, Some("250ms"), &[], "Time box for every Redis call; on expiry the caller fails open."),
+    key("log.level", Str, Some("info"), &["LOG_LEVEL"], "A level (trace..error, off) or a filter like `info,llm_orchestrator=debug`."),
+    key("log.format", Enum(&["text", "json"]), Some("text"), &["LOG_FORMAT"], "Log line format: text or json."),
+    key("log.file", Path, None, &["LOG_FILE"], "Also write logs to this file (rotated daily); empty = stdout only."),
+    Key {
+        secret: true,
+        ..key("security.admin_key", Str, None, &["ADMIN_KEY"], "Key for the admin API and console; at least 16 characters.")
+    },
+    key("health_check.enabled", Bool, Some("true"), &["HEALTH_CHECK_ENABLED"], "Run background health probes against provider keys."),
+    key("health_check.interval", Duration, Some("300s"), &["HEALTH_CHECK_INTERVAL"], "Time between probe rounds."),
+    key("health_check.max_errors", int(1, 1000), Some("5"), &["HEALTH_CHECK_MAX_ERRORS"], "Consecutive failures before a key is marked unhealthy."),
+    key("health_check.retry_after", Duration, Some("1h"), &["HEALTH_CHECK_RETRY_HOURS"], "How long an unhealthy key rests before it is probed again (HEALTH_CHECK_RETRY_HOURS is in hours)."),
+    key("health_check.timeout", Duration, Some("10s"), &["HEALTH_CHECK_TIMEOUT"], "Timeout of one probe request."),
+    key("gateway.max_retry_count", int(0, 10), Some("3"), &["MAX_RETRY_COUNT"], "Retries on another route after a failure; 0 = no retries."),
+];
+
+/// The key at `path` and its position in `KEYS`.
+pub fn find(path: &str) -> Option<(usize, &'static Key)> {
+    KEYS.iter().enumerate().find(|(_, k)| k.path == path)
+}
+
+/// Whether any key lives in TOML section `name`.
+pub fn is_section(name: &str) -> bool {
+    KEYS.iter()
+        .any(|k| k.path.split_once('.').is_some_and(|(s, _)| s == name))
+}
+
+/// The closest known key path to a mistyped one, if any is close enough to be a likely typo.
+pub fn suggest(path: &str) -> Option<&'static str> {
+    let close = KEYS
+        .iter()
+        .map(|k| (strsim::levenshtein(k.path, path), k.path))
+        .filter(|(d, _)| *d <= 2.max(path.len() / 5))
+        .min()
+        .map(|(_, p)| p);
+    // A right name in the wrong section (`port` at top level, `[sever] port`) is the other
+    // common slip; only suggest it when the name is unambiguous.
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let mut same_name = KEYS
+        .iter()
+        .filter(|k| k.path.rsplit('.').next() == Some(last));
+    let by_name = match (same_name.next(), same_name.next()) {
+        (Some(k), None) => Some(k.path),
+        _ => None,
+    };
+    close.or(by_name).filter(|p| *p != path)
+}
