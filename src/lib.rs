@@ -1,7 +1,22 @@
 //! llm-orchestrator: an LLM API gateway and the operator's tools around it.
 //!
-//! Crate map (see ARCHITECTURE.md for the request flow and the decisions behind it):
-//! - `config`: the layered configuration loader and the key registry.
-//! - `db`: storage over SQLite / MySQL / PostgreSQL, embedded migrations.
+//! Crate map (ARCHITECTURE.md has the request flow and the decisions behind it):
+//! - [`cli`]: clap definitions and one file per subcommand (`serve`, `migrate`, `health`,
+//!   `config`); every subcommand loads its settings through [`config`].
+//! - [`config`]: the one config loader: defaults < TOML file < `.env` < environment < flags.
+//! - [`error`]: the error policy (exit codes for the CLI, `ApiError` for HTTP).
+//! - [`telemetry`]: logging (text/JSON, stdout and a daily-rotated file).
+//! - [`http`]: the actix-web edge: state, routes, middleware, handlers.
+//! - [`db`]: storage over SQLite / MySQL / PostgreSQL, embedded migrations.
+//! - [`cache`]: optional Redis, time-boxed and fail-open.
+//! - [`security`]: key hashing and the admin key.
+//! - [`status`]: dependency checks shared by `/admin/health` and `health --deep`.
+pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod db;
+pub mod error;
+pub mod http;
+pub mod security;
+pub mod status;
+pub mod telemetry;

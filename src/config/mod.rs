@@ -19,6 +19,8 @@ pub mod keys;
 mod sources;
 mod validate;
 
+pub use validate::parse_duration;
+
 #[cfg(test)]
 mod tests;
 

@@ -122,7 +122,7 @@ fn parse_hours(t: &str) -> Option<Duration> {
 }
 
 /// A bare integer is seconds; otherwise `<number><unit>` segments, e.g. `1h30m`, `1.5s`.
-pub(crate) fn parse_duration(t: &str) -> Option<Duration> {
+pub fn parse_duration(t: &str) -> Option<Duration> {
     let t = t.trim();
     if let Ok(secs) = t.parse::<u64>() {
         return Some(Duration::from_secs(secs));

@@ -1,4 +1,9 @@
 //! The one integration-test binary (one link step instead of one per file). Each module is a
 //! group of tests; `util` holds the helpers they share.
+mod cli_config;
 mod db;
+mod docs;
+mod health_cmd;
+mod migrate_cmd;
+mod serve;
 mod util;

@@ -1,0 +1,222 @@
+//! `serve`: start the gateway.
+//!
+//! Order matters: config, logging, database (+ migrations), Redis (never fatal), admin key,
+//! then bind and announce `listening on ADDR`. Shutdown is ours, not actix's: SIGTERM and
+//! SIGINT both stop accepting and let in-flight requests finish within
+//! `server.shutdown_grace`; a second signal stops at once.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use clap::Args;
+
+use super::{init_logging, load_config, runtime, Cli};
+use crate::cache::{self, Cache};
+use crate::config::{Config, FlagValue};
+use crate::db::{Db, DbSettings};
+use crate::error::AppError;
+use crate::http::{self, AppState};
+use crate::security::admin_key;
+use crate::telemetry::LogTarget;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to bind; overrides server.host / APP_HOST
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Port to bind (0 picks a free one); overrides server.port / APP_PORT
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// Do not apply pending migrations at start (refuse to start if any are pending)
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+pub fn run(cli: &Cli, args: &ServeArgs) -> Result<(), AppError> {
+    let mut flags = Vec::new();
+    if let Some(h) = &args.host {
+        flags.push(FlagValue {
+            key: "server.host",
+            value: h.clone(),
+            flag: "--host",
+        });
+    }
+    if let Some(p) = &args.port {
+        flags.push(FlagValue {
+            key: "server.port",
+            value: p.clone(),
+            flag: "--port",
+        });
+    }
+    if args.no_migrate {
+        flags.push(FlagValue {
+            key: "database.auto_migrate",
+            value: "false".into(),
+            flag: "--no-migrate",
+        });
+    }
+    let loaded = load_config(cli, flags)?;
+    let _log = init_logging(&loaded, LogTarget::Stdout)?;
+    let config = Arc::new(loaded.config);
+    runtime()?.block_on(serve(config))
+}
+
+async fn serve(config: Arc<Config>) -> Result<(), AppError> {
+    let started = Instant::now();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        environment = config.app.env.as_str(),
+        database = %config.database.url,
+        "starting"
+    );
+
+    let db = Db::connect(&DbSettings {
+        url: config.database.url.clone(),
+        max_connections: config.database.max_connections,
+        connect_timeout: config.database.connect_timeout,
+    })
+    .await?;
+    prepare_schema(&db, config.database.auto_migrate).await?;
+
+    let cache = Cache::new(&config.redis).map_err(AppError::Runtime)?;
+    if cache.is_enabled() {
+        match cache.ping().await {
+            cache::CacheHealth::Down { error } => tracing::warn!(
+                "redis unreachable ({error}); serving without it and retrying in the background"
+            ),
+            _ => tracing::info!("redis connected"),
+        }
+        tokio::spawn(cache::watch(cache.clone(), Duration::from_secs(10)));
+    }
+
+    let (admin_key, generated) = admin_key::resolve(&config, &db).await?;
+    if let Some(key) = generated {
+        announce_generated_admin_key(&key);
+    }
+
+    let listener =
+        TcpListener::bind((config.server.host.as_str(), config.server.port)).map_err(|e| {
+            AppError::io(
+                format!("cannot bind {}:{}", config.server.host, config.server.port),
+                e,
+            )
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::io("cannot read bound address", e))?;
+
+    let state = web::Data::new(AppState {
+        config: config.clone(),
+        db,
+        cache,
+        admin_key,
+        started,
+    });
+    let workers = match config.server.workers {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n,
+    };
+    let grace = config.server.shutdown_grace;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(from_fn(http::middleware::request_context))
+            .configure(http::routes)
+    })
+    .workers(workers)
+    // actix counts whole seconds; round a sub-second grace up rather than to zero.
+    .shutdown_timeout(grace.as_secs_f64().ceil() as u64)
+    .disable_signals()
+    .listen(listener)
+    .map_err(|e| AppError::io(format!("cannot listen on {addr}"), e))?
+    .run();
+
+    tracing::info!(%addr, workers, "listening on {addr}");
+    notify_systemd(&[sd_notify::NotifyState::Ready]);
+
+    tokio::spawn(shutdown_on_signal(server.handle(), grace));
+    server.await.map_err(|e| AppError::io("server failed", e))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Applies pending migrations, or refuses to start when that is switched off or the
+/// database was migrated by a newer binary.
+async fn prepare_schema(db: &Db, auto_migrate: bool) -> Result<(), AppError> {
+    let status = db.migration_status().await?;
+    if !status.unknown_applied.is_empty() {
+        return Err(AppError::Runtime(format!(
+            "the database has migrations this binary does not know ({}): it was migrated by a \
+             newer llm-orchestrator; upgrade this binary",
+            status.unknown_applied.join(", ")
+        )));
+    }
+    let pending = status.pending();
+    if pending == 0 {
+        return Ok(());
+    }
+    if !auto_migrate {
+        return Err(AppError::Runtime(format!(
+            "{pending} database migration(s) pending and database.auto_migrate is off: run \
+             `llm-orchestrator migrate run` first"
+        )));
+    }
+    let applied = db.run_migrations().await?;
+    tracing::info!(
+        count = applied.len(),
+        "applied database migrations: {}",
+        applied.join(", ")
+    );
+    Ok(())
+}
+
+/// Shows a freshly generated admin key once. Only its hash is stored, so this is the only
+/// time anyone can read it.
+fn announce_generated_admin_key(key: &str) {
+    eprintln!(
+        "\n  No admin key was configured, so one was generated. It is shown only this once:\n\n      \
+         {key}\n\n  Keep it somewhere safe; only its hash is stored. To use your own key instead, \
+         set ADMIN_KEY\n  (or security.admin_key in the config file).\n"
+    );
+    tracing::warn!("generated a new admin key (printed once on stderr); only its hash is stored");
+}
+
+async fn shutdown_on_signal(handle: actix_web::dev::ServerHandle, grace: Duration) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop the server with SIGKILL");
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!(
+        "{name} received: shutting down, finishing in-flight requests (grace {grace:?})"
+    );
+    notify_systemd(&[sd_notify::NotifyState::Stopping]);
+    let graceful = handle.stop(true);
+    tokio::select! {
+        _ = graceful => {}
+        _ = term.recv() => { tracing::warn!("second signal: stopping now"); handle.stop(false).await }
+        _ = int.recv() => { tracing::warn!("second signal: stopping now"); handle.stop(false).await }
+    }
+}
+
+/// Talks to systemd only when it asked (`NOTIFY_SOCKET` set, as with `Type=notify`).
+fn notify_systemd(state: &[sd_notify::NotifyState]) {
+    if std::env::var_os("NOTIFY_SOCKET").is_none() {
+        return;
+    }
+    if let Err(e) = sd_notify::notify(false, state) {
+        tracing::warn!("cannot notify systemd: {e}");
+    }
+}

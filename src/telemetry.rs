@@ -1,0 +1,100 @@
+//! Logging: the tracing subscriber every subcommand installs.
+//!
+//! Text or JSON, to stdout and optionally to `log.file` with daily rotation (the file name
+//! gets a date suffix, `app.log.2026-11-26`; logrotate is not needed). The level accepts
+//! plain levels and `tracing` filter directives. Nothing here knows about HTTP; the access
+//! log line is written by `http::middleware`.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+use crate::config::{LogConfig, LogFormat};
+use crate::error::AppError;
+
+/// Keeps the background file writer alive; dropping it flushes the log file.
+pub struct TelemetryGuard {
+    _file: Option<WorkerGuard>,
+}
+
+type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// Where console log lines go: `serve` logs to stdout; the CLI tools log to stderr so their
+/// own output (tables, JSON) stays clean on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTarget {
+    Stdout,
+    Stderr,
+}
+
+/// Installs the global subscriber. Call once, early, after the config is loaded.
+pub fn init(cfg: &LogConfig, target: LogTarget) -> Result<TelemetryGuard, AppError> {
+    let filter = EnvFilter::builder()
+        .parse(&cfg.level)
+        .map_err(|e| AppError::Runtime(format!("log.level `{}` is not valid: {e}", cfg.level)))?;
+
+    let console = match target {
+        LogTarget::Stdout => {
+            format_layer(cfg.format, std::io::stdout().is_terminal(), std::io::stdout)
+        }
+        LogTarget::Stderr => {
+            format_layer(cfg.format, std::io::stderr().is_terminal(), std::io::stderr)
+        }
+    };
+    let mut layers: Vec<BoxedLayer> = vec![console];
+
+    let mut guard = None;
+    if let Some(file) = &cfg.file {
+        let (writer, g) = file_writer(file)?;
+        layers.push(format_layer(cfg.format, false, writer));
+        guard = Some(g);
+    }
+
+    tracing_subscriber::registry()
+        .with(layers)
+        .with(filter)
+        .try_init()
+        .map_err(|e| AppError::Runtime(format!("cannot install the logger: {e}")))?;
+    Ok(TelemetryGuard { _file: guard })
+}
+
+fn format_layer<W>(format: LogFormat, ansi: bool, writer: W) -> BoxedLayer
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let base = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_ansi(ansi);
+    match format {
+        LogFormat::Text => base.with_target(true).boxed(),
+        LogFormat::Json => base
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .boxed(),
+    }
+}
+
+fn file_writer(
+    file: &Path,
+) -> Result<(tracing_appender::non_blocking::NonBlocking, WorkerGuard), AppError> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = file
+        .file_name()
+        .ok_or_else(|| AppError::Runtime(format!("log.file `{}` names no file", file.display())))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| AppError::io(format!("cannot create log directory {}", dir.display()), e))?;
+    let appender = tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix(name.to_string_lossy().into_owned())
+        .build(&dir)
+        .map_err(|e| AppError::Runtime(format!("cannot open log file {}: {e}", file.display())))?;
+    Ok(tracing_appender::non_blocking(appender))
+}
