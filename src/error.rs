@@ -26,8 +26,9 @@ pub mod exit {
 /// Why a subcommand failed. Display is one line naming what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// Boxed: a config error carries origins and is large; every other path stays small.
     #[error("configuration error: {0}")]
-    Config(#[from] ConfigError),
+    Config(Box<ConfigError>),
     #[error("database error: {0}")]
     Db(#[from] DbError),
     #[error("{context}: {source}")]
@@ -42,6 +43,12 @@ pub enum AppError {
     /// The command ran and its answer is "no" (unhealthy, migrations pending).
     #[error("{0}")]
     CheckFailed(String),
+}
+
+impl From<ConfigError> for AppError {
+    fn from(e: ConfigError) -> AppError {
+        AppError::Config(Box::new(e))
+    }
 }
 
 impl AppError {
