@@ -80,8 +80,8 @@ impl Cache {
         let started = Instant::now();
         let attempt = async {
             let mut conn = r.pool.get().await.map_err(|e| e.to_string())?;
-            let pong: String = redis::cmd("PING")
-                .query_async(&mut *conn)
+            let pong: String = conn
+                .query(&redis::cmd("PING"))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok::<_, String>(pong)

@@ -122,9 +122,11 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
         n => n,
     };
     let grace = config.server.shutdown_grace;
+    let origins = config.server.cors_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(http::middleware::cors(&origins))
             .wrap(from_fn(http::middleware::request_context))
             .configure(http::routes)
     })

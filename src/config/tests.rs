@@ -511,3 +511,27 @@ fn a_flag_for_a_key_outside_the_registry_is_an_error() {
     let e = Fixture::new().flag("server.portt", "--port", "1").error();
     assert_eq!(e, "unknown key `server.portt` in flag --port");
 }
+
+#[test]
+fn cors_origins_must_be_whole_origins() {
+    let loaded = Fixture::new()
+        .env(
+            "CORS_ORIGINS",
+            "https://a.example.com, http://localhost:3000",
+        )
+        .load();
+    assert_eq!(
+        loaded.config.server.cors_origins,
+        vec![
+            "https://a.example.com".to_string(),
+            "http://localhost:3000".to_string()
+        ]
+    );
+    let err = Fixture::new()
+        .env("CORS_ORIGINS", "https://a.example.com/path")
+        .error();
+    assert!(
+        err.contains("server.cors_origins") && err.contains("CORS_ORIGINS"),
+        "{err}"
+    );
+}

@@ -174,8 +174,29 @@ fn parse_list(t: &str) -> Result<Vec<String>, String> {
         .collect())
 }
 
+/// `*`, or `http(s)://host[:port]` with no path: what a browser sends in `Origin`.
+fn is_cors_origin(o: &str) -> bool {
+    let o = o.trim().trim_end_matches('/');
+    if o == "*" {
+        return true;
+    }
+    let Some((scheme, rest)) = o.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains(['/', ' ', '?', '#', '*'])
+}
+
 /// Checks that belong to one key rather than to its kind.
 fn refine(path: &str, value: Value) -> Result<Value, String> {
+    if let (Value::List(origins), "server.cors_origins") = (&value, path) {
+        if let Some(bad) = origins.iter().find(|o| !is_cors_origin(o)) {
+            return Err(format!(
+                "`{bad}` is not an origin: use `*` or scheme://host[:port], e.g. https://app.example.com"
+            ));
+        }
+    }
     let Value::Str(s) = value else {
         return Ok(value);
     };

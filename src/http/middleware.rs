@@ -126,3 +126,22 @@ mod tests {
         assert!(!is_valid_request_id(&"a".repeat(129)));
     }
 }
+
+/// CORS from `server.cors_origins`: `*` allows any origin (without credentials, so a
+/// browser never sends cookies cross-site); otherwise exactly the listed origins. An empty
+/// list allows none. Origins are compared whole, never as substrings.
+pub fn cors(origins: &[String]) -> actix_cors::Cors {
+    let base = actix_cors::Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers([REQUEST_ID_HEADER])
+        .max_age(3600);
+    if origins.iter().any(|o| o.trim() == "*") {
+        return base.allow_any_origin().send_wildcard();
+    }
+    origins
+        .iter()
+        .map(|o| o.trim().trim_end_matches('/'))
+        .filter(|o| !o.is_empty())
+        .fold(base, |c, o| c.allowed_origin(o))
+}

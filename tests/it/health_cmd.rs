@@ -110,6 +110,7 @@ fn deep_health_fails_when_redis_stops_while_plain_health_still_passes() {
     let out = health(dir.path(), &["--url", &base, "--deep"], &env);
     assert_eq!(out.status.code(), Some(0), "{}", proc::stdout(&out));
 
+    let port = redis.port;
     redis.stop();
     let out = health(dir.path(), &["--url", &base, "--deep", "--json"], &env);
     assert_eq!(out.status.code(), Some(1), "{}", proc::stdout(&out));
@@ -123,4 +124,11 @@ fn deep_health_fails_when_redis_stops_while_plain_health_still_passes() {
         proc::get_json(&srv.url("/admin/health"), &[("X-Admin-Key", ADMIN_KEY)]);
     assert_eq!(status, 200);
     assert_eq!(body["status"], "degraded");
+
+    // Redis comes back on the same address: the server reconnects by itself.
+    let _redis = OwnRedis::start_on(dir.path(), port);
+    let out = health(dir.path(), &["--url", &base, "--deep"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", proc::stdout(&out));
+    let (_, body, _) = proc::get_json(&srv.url("/admin/health"), &[("X-Admin-Key", ADMIN_KEY)]);
+    assert_eq!(body["status"], "healthy", "{body}");
 }

@@ -287,3 +287,29 @@ fn admin_health_reports_redis_up_when_it_answers() {
     assert_eq!(body["redis"]["status"], "up");
     assert!(body["redis"]["latency_ms"].is_number());
 }
+
+#[test]
+fn cors_allows_only_the_configured_origins() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(
+        dir.path(),
+        &[
+            ("ADMIN_KEY", ADMIN_KEY),
+            ("CORS_ORIGINS", "https://console.example.com"),
+        ],
+    );
+    let (_, _, h) = get_json(
+        &srv.url("/health"),
+        &[("Origin", "https://console.example.com")],
+    );
+    assert_eq!(
+        h.get("access-control-allow-origin").unwrap(),
+        "https://console.example.com"
+    );
+    // Not a substring match: the Python version's bug.
+    let (status, _, h) = get_json(
+        &srv.url("/health"),
+        &[("Origin", "https://console.example.com.evil.io")],
+    );
+    assert!(h.get("access-control-allow-origin").is_none(), "{status}");
+}

@@ -180,7 +180,8 @@ impl Drop for TestDb {
     }
 }
 
-fn server_url(env: &str) -> Option<String> {
+/// The server URL in `env`: unset skips (with a message), except under `CI`, where it fails.
+pub fn server_url(env: &str) -> Option<String> {
     match std::env::var(env) {
         Ok(v) if !v.trim().is_empty() => Some(v.trim().to_string()),
         _ if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) => {

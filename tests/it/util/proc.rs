@@ -221,7 +221,11 @@ pub struct OwnRedis {
 
 impl OwnRedis {
     pub fn start(dir: &Path) -> OwnRedis {
-        let port = free_port();
+        OwnRedis::start_on(dir, free_port())
+    }
+
+    /// On a given port, e.g. to bring a stopped Redis back where clients expect it.
+    pub fn start_on(dir: &Path, port: u16) -> OwnRedis {
         let mut c = Command::new("redis-server");
         c.args([
             "--port",
@@ -260,17 +264,7 @@ impl OwnRedis {
     }
 }
 
-/// The shared Redis named by `LLMO_TEST_REDIS_URL`, with the same rule as the databases:
-/// unset skips (with a message), except under `CI`, where it fails.
+/// The shared Redis named by `LLMO_TEST_REDIS_URL`, with the same skip rule as the databases.
 pub fn shared_redis_url() -> Option<String> {
-    match std::env::var("LLMO_TEST_REDIS_URL") {
-        Ok(v) if !v.trim().is_empty() => Some(v.trim().to_string()),
-        _ if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) => {
-            panic!("LLMO_TEST_REDIS_URL is not set but CI is: refusing to skip Redis tests in CI")
-        }
-        _ => {
-            eprintln!("skipping: LLMO_TEST_REDIS_URL not set");
-            None
-        }
-    }
+    super::backends::server_url("LLMO_TEST_REDIS_URL")
 }
