@@ -114,19 +114,6 @@ fn check_admin(req: &ServiceRequest, state: &AppState) -> Result<(), ApiError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_valid_request_id;
-
-    #[test]
-    fn request_ids_must_be_short_printable_tokens() {
-        assert!(is_valid_request_id("abc-123_x.y:z"));
-        assert!(!is_valid_request_id(""));
-        assert!(!is_valid_request_id("has space"));
-        assert!(!is_valid_request_id(&"a".repeat(129)));
-    }
-}
-
 /// CORS from `server.cors_origins`: `*` allows any origin (without credentials, so a
 /// browser never sends cookies cross-site); otherwise exactly the listed origins. An empty
 /// list allows none. Origins are compared whole, never as substrings.
@@ -144,4 +131,17 @@ pub fn cors(origins: &[String]) -> actix_cors::Cors {
         .map(|o| o.trim().trim_end_matches('/'))
         .filter(|o| !o.is_empty())
         .fold(base, |c, o| c.allowed_origin(o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_request_id;
+
+    #[test]
+    fn request_ids_must_be_short_printable_tokens() {
+        assert!(is_valid_request_id("abc-123_x.y:z"));
+        assert!(!is_valid_request_id(""));
+        assert!(!is_valid_request_id("has space"));
+        assert!(!is_valid_request_id(&"a".repeat(129)));
+    }
 }

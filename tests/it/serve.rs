@@ -211,7 +211,10 @@ fn log_file_receives_the_same_lines_as_stdout() {
     let (status, _, _) = get_json(&srv.url("/health"), &[("X-Request-ID", "in-the-file")]);
     assert_eq!(status, 200);
     srv.proc.wait_for("in-the-file", Duration::from_secs(10));
-    drop(srv);
+    // A clean stop flushes the background file writer.
+    let mut srv = srv;
+    srv.proc.signal("TERM");
+    assert_eq!(srv.proc.wait_exit(Duration::from_secs(30)).code(), Some(0));
     let logs: Vec<_> = std::fs::read_dir(dir.path().join("logs"))
         .unwrap()
         .collect();
