@@ -7,11 +7,13 @@
 //! - [`error`]: the error policy (exit codes for the CLI, `ApiError` for HTTP).
 //! - [`telemetry`]: logging (text/JSON, stdout and a daily-rotated file).
 //! - [`http`]: the actix-web edge: state, routes, middleware, handlers.
+//! - [`catalog`]: providers, keys, models, routes, client keys: types, storage, snapshot.
 //! - [`db`]: storage over SQLite / MySQL / PostgreSQL, embedded migrations.
 //! - [`cache`]: optional Redis, time-boxed and fail-open.
 //! - [`security`]: key hashing and the admin key.
 //! - [`status`]: dependency checks shared by `/admin/health` and `health --deep`.
 pub mod cache;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
