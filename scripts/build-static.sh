@@ -25,11 +25,12 @@ command -v file >/dev/null && file "$bin"
 
 # Smoke test: the static binary migrates a fresh SQLite database and answers /health.
 tmp=$(mktemp -d); trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
-( cd "$tmp" && env -i PATH=/usr/bin:/bin ADMIN_KEY=static-smoke-key-0123456789 \
+( cd "$tmp" && exec env -i PATH=/usr/bin:/bin ADMIN_KEY=static-smoke-key-0123456789 \
     "$bin" serve --host 127.0.0.1 --port 0 >"$tmp/log" 2>&1 ) & pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$tmp/log" && break; sleep 0.1; done
 addr=$(grep -o 'listening on [0-9.:]*' "$tmp/log" | head -n1 | awk '{print $3}')
 [ -n "$addr" ] || { cat "$tmp/log"; exit 1; }
 "$bin" health --url "http://$addr"
-kill -TERM $pid; wait $pid
+echo "serve RSS, idle on SQLite: $(awk '/VmRSS/{print $2" "$3}' /proc/$pid/status)"
+kill -TERM $pid; wait $pid   # exits 0 after a graceful stop
 echo "static binary OK"
