@@ -13,6 +13,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::catalog::model::Invalid;
+use crate::catalog::store::StoreError;
 use crate::config::ConfigError;
 use crate::db::DbError;
 
@@ -81,11 +83,20 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
-    /// A server-side failure. The detail is logged, never sent; the client gets the request id.
-    #[error("internal error")]
-    Internal { request_id: String, detail: String },
+    /// A field of the request body or query that breaks a rule; `param` names it.
+    #[error("{param}: {message}")]
+    Invalid { param: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    /// A server-side failure. The detail is logged (with the request id, by the access-log
+    /// middleware), never sent to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The upstream failed or answered nonsense.
+    #[error("{0}")]
+    BadGateway(String),
 }
 
 impl ApiError {
@@ -95,8 +106,31 @@ impl ApiError {
             ApiError::AdminKeyInvalid => ("permission_error", "invalid_admin_key"),
             ApiError::NotFound(_) => ("invalid_request_error", "not_found"),
             ApiError::BadRequest(_) => ("invalid_request_error", "bad_request"),
-            ApiError::Internal { .. } => ("server_error", "internal_error"),
+            ApiError::Invalid { .. } => ("invalid_request_error", "invalid_value"),
+            ApiError::Conflict(_) => ("invalid_request_error", "conflict"),
+            ApiError::Internal(_) => ("server_error", "internal_error"),
             ApiError::Unavailable(_) => ("server_error", "service_unavailable"),
+            ApiError::BadGateway(_) => ("upstream_error", "bad_gateway"),
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> ApiError {
+        ApiError::Invalid { param: e.field, message: e.message }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NotFound(m) => ApiError::NotFound(m),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Invalid(i) => i.into(),
+            StoreError::Db(DbError::PoolTimeout { .. }) => {
+                ApiError::Unavailable("the database is not answering; try again shortly".into())
+            }
+            other => ApiError::Internal(other.to_string()),
         }
     }
 }
@@ -107,18 +141,19 @@ impl ResponseError for ApiError {
             ApiError::AdminKeyMissing => StatusCode::UNAUTHORIZED,
             ApiError::AdminKeyInvalid => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadRequest(_) | ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let (kind, code) = self.kind();
         let message = match self {
-            ApiError::Internal { request_id, detail } => {
-                tracing::error!(request_id = %request_id, error = %detail, "internal error");
-                format!("internal error; quote request id {request_id} when reporting it")
+            ApiError::Internal(_) => {
+                "internal error; quote the X-Request-ID response header when reporting it".into()
             }
             other => other.to_string(),
         };
@@ -126,8 +161,12 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::AdminKeyMissing) {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
+        let param = match self {
+            ApiError::Invalid { param, .. } => json!(param),
+            _ => json!(null),
+        };
         res.json(json!({
-            "error": { "message": message, "type": kind, "param": null, "code": code }
+            "error": { "message": message, "type": kind, "param": param, "code": code }
         }))
     }
 }

@@ -19,6 +19,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod providers;
 pub mod security;
 pub mod status;
 pub mod telemetry;

@@ -15,6 +15,10 @@ use clap::Args;
 
 use super::{init_logging, load_config, runtime, Cli};
 use crate::cache::{self, Cache};
+use crate::catalog::store::Store;
+use crate::catalog::LiveCatalog;
+use crate::providers;
+use crate::security::secrets::{MasterKeySource, Secrets};
 use crate::config::{Config, FlagValue};
 use crate::db::{Db, DbSettings};
 use crate::error::AppError;
@@ -97,6 +101,21 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
         announce_generated_admin_key(&key);
     }
 
+    let secrets = open_secrets(&config)?;
+    let store = Store::new(db.clone(), secrets);
+    let catalog = LiveCatalog::start(store, cache.clone(), config.catalog.refresh_interval)
+        .await
+        .map_err(|e| AppError::Runtime(format!("cannot load the catalog: {e}")))?;
+    let summary = catalog.snapshot().summary();
+    tracing::info!(
+        providers = summary.providers,
+        models = summary.models.len(),
+        routes = summary.routes,
+        client_keys = summary.client_keys,
+        "catalog loaded"
+    );
+    let upstream = providers::client::build().map_err(AppError::Runtime)?;
+
     let listener =
         TcpListener::bind((config.server.host.as_str(), config.server.port)).map_err(|e| {
             AppError::io(
@@ -112,7 +131,9 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
         config: config.clone(),
         db,
         cache,
+        catalog,
         admin_key,
+        upstream,
         started,
     });
     let workers = match config.server.workers {
@@ -175,6 +196,21 @@ async fn prepare_schema(db: &Db, auto_migrate: bool) -> Result<(), AppError> {
         applied.join(", ")
     );
     Ok(())
+}
+
+/// The master key that encrypts provider keys. A generated one is announced, because losing
+/// it makes every stored provider key unreadable.
+pub fn open_secrets(config: &Config) -> Result<Secrets, AppError> {
+    let (secrets, source) = Secrets::load_or_create(&config.security)
+        .map_err(|e| AppError::Runtime(format!("master key: {e}")))?;
+    if let MasterKeySource::Generated(path) = &source {
+        tracing::warn!(
+            "generated a new master key in {} (mode 0600): back it up; provider keys cannot be \
+             decrypted without it, and every instance on this database needs the same key",
+            path.display()
+        );
+    }
+    Ok(secrets)
 }
 
 /// Shows a freshly generated admin key once. Only its hash is stored, so this is the only

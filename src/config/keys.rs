@@ -107,6 +107,7 @@ pub static KEYS: &[Key] = &[
     key("redis.url", Str, Some("redis://127.0.0.1:6379/0"), &["REDIS_URL"], "redis://, rediss:// or unix:// URL."),
     key("redis.pool_size", int(1, 1000), Some("8"), &[], "Redis connection pool size."),
     key("redis.timeout", Duration, Some("250ms"), &[], "Time box for every Redis call; on expiry the caller fails open."),
+    key("redis.key_prefix", Str, Some("llmo"), &[], "Prefix of every Redis key and channel, so deployments can share one Redis."),
     key("log.level", Str, Some("info"), &["LOG_LEVEL"], "A level (trace..error, off) or a filter like `info,llm_orchestrator=debug`."),
     key("log.format", Enum(&["text", "json"]), Some("text"), &["LOG_FORMAT"], "Log line format: text or json."),
     key("log.file", Path, None, &["LOG_FILE"], "Also write logs to this file (rotated daily); empty = stdout only."),
@@ -119,6 +120,7 @@ pub static KEYS: &[Key] = &[
     key("health_check.max_errors", int(1, 1000), Some("5"), &["HEALTH_CHECK_MAX_ERRORS"], "Consecutive failures before a key is marked unhealthy."),
     key("health_check.retry_after", Duration, Some("1h"), &["HEALTH_CHECK_RETRY_HOURS"], "How long an unhealthy key rests before it is probed again (HEALTH_CHECK_RETRY_HOURS is in hours)."),
     key("health_check.timeout", Duration, Some("10s"), &["HEALTH_CHECK_TIMEOUT"], "Timeout of one probe request."),
+    key("catalog.refresh_interval", Duration, Some("30s"), &[], "Reload the catalog from the database this often, a backstop to Redis invalidation."),
     key("gateway.max_retry_count", int(0, 10), Some("3"), &["MAX_RETRY_COUNT"], "Retries on another route after a failure; 0 = no retries."),
 ];
 

@@ -233,6 +233,7 @@ pub struct Config {
     pub log: LogConfig,
     pub security: SecurityConfig,
     pub health_check: HealthCheckConfig,
+    pub catalog: CatalogConfig,
     pub gateway: GatewayConfig,
 }
 
@@ -286,6 +287,8 @@ pub struct RedisConfig {
     pub pool_size: u32,
     /// Every Redis call is time-boxed by this.
     pub timeout: Duration,
+    /// Prefix of every key and channel.
+    pub key_prefix: String,
 }
 
 impl fmt::Debug for RedisConfig {
@@ -338,6 +341,12 @@ pub struct HealthCheckConfig {
 }
 
 #[derive(Clone, Debug)]
+pub struct CatalogConfig {
+    /// Periodic reload, the backstop to Redis invalidation.
+    pub refresh_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
 pub struct GatewayConfig {
     /// 0 means no retries.
     pub max_retry_count: u32,

@@ -388,6 +388,7 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
             url: v.str("redis.url"),
             pool_size: v.int("redis.pool_size"),
             timeout: v.duration("redis.timeout"),
+            key_prefix: v.str("redis.key_prefix"),
         },
         log: LogConfig {
             level: v.str("log.level"),
@@ -406,6 +407,9 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
             max_errors: v.int("health_check.max_errors"),
             retry_after: v.duration("health_check.retry_after"),
             timeout: v.duration("health_check.timeout"),
+        },
+        catalog: CatalogConfig {
+            refresh_interval: v.duration("catalog.refresh_interval"),
         },
         gateway: GatewayConfig {
             max_retry_count: v.int("gateway.max_retry_count"),

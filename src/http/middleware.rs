@@ -45,6 +45,11 @@ pub async fn request_context(
     tracing::debug!(target: "access", request_id = %id, method = %method, path = %path, "request received");
 
     let mut res = next.call(req).await?;
+    if res.status().is_server_error() {
+        if let Some(err) = res.response().error() {
+            tracing::error!(target: "access", request_id = %id, error = %err, "request failed");
+        }
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, v);
     }

@@ -15,6 +15,8 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::cache::Cache;
+use crate::catalog::store::Store;
+use crate::catalog::LiveCatalog;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
@@ -25,19 +27,42 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub cache: Cache,
+    pub catalog: Arc<LiveCatalog>,
     pub admin_key: AdminKey,
+    /// The one pooled client for upstream calls.
+    pub upstream: reqwest::Client,
     pub started: Instant,
+}
+
+impl AppState {
+    pub fn store(&self) -> &Store {
+        self.catalog.store()
+    }
+}
+
+/// Request body and query errors become 400s in our error shape, naming what is wrong
+/// (serde's message names the field: "unknown field `wieght`", "missing field `name`").
+pub fn extractor_config(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::JsonConfig::default().limit(4 * 1024 * 1024).error_handler(|e, _| {
+        let msg = match &e {
+            actix_web::error::JsonPayloadError::Deserialize(d) => format!("request body: {d}"),
+            other => format!("request body: {other}"),
+        };
+        ApiError::BadRequest(msg).into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|e, req| {
+        ApiError::NotFound(format!("no route for {} {} ({e})", req.method(), req.path())).into()
+    }));
 }
 
 /// The route table. `serve` wraps it with [`middleware::request_context`].
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    extractor_config(cfg);
     cfg.route("/health", web::get().to(system::health))
         .route("/healthz", web::get().to(system::health))
         .route("/version", web::get().to(system::version))
         .service(
-            web::scope("/admin")
-                .wrap(from_fn(middleware::require_admin))
-                .route("/health", web::get().to(admin::health::system_health)),
+            web::scope("/admin").wrap(from_fn(middleware::require_admin)).configure(admin::routes),
         )
         .default_service(web::to(not_found));
 }

@@ -5,6 +5,7 @@
 //! entropy. Provider keys (issue 3) are encrypted, not hashed, and will live here too.
 
 pub mod admin_key;
+pub mod secrets;
 
 use rand::RngExt;
 use sha2::{Digest, Sha256};

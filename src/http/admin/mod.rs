@@ -1,4 +1,34 @@
 //! The admin JSON API under `/admin/`. Every route here sits behind
 //! `middleware::require_admin`; handlers assume the caller is the operator.
 
+pub mod catalog;
 pub mod health;
+pub mod resources;
+pub mod table;
+
+use actix_web::http::Method;
+use actix_web::web;
+
+use resources::{register, ClientKeys, Models, Providers, Routes};
+use table::RouteTable;
+
+/// Registers every admin route, relative to the `/admin` scope.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    define(&mut RouteTable::registering(cfg));
+}
+
+/// Every admin route as (method, full path), from the same definitions actix registers.
+pub fn route_table() -> Vec<(Method, String)> {
+    let mut t = RouteTable::listing();
+    define(&mut t);
+    t.into_entries().into_iter().map(|(m, p)| (m, format!("/admin{p}"))).collect()
+}
+
+fn define(t: &mut RouteTable<'_>) {
+    t.get("/health", health::system_health);
+    register::<Providers>(t);
+    register::<Models>(t);
+    register::<Routes>(t);
+    register::<ClientKeys>(t);
+    catalog::register(t);
+}

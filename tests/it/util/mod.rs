@@ -1,6 +1,7 @@
 //! Helpers shared by every integration test: fresh databases per test (`backends`) and the
 //! real binary as a process (`proc`).
 pub mod backends;
+pub mod mock_upstream;
 pub mod proc;
 
 pub use backends::TestDb;
