@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 /// The wire protocol a provider speaks. `openai` also covers every OpenAI-compatible server
 /// (DeepSeek, Qwen/DashScope, Moonshot, Zhipu, Ollama, vLLM, OpenRouter, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub enum ProviderKind {
     #[serde(rename = "openai")]
     OpenAi,
@@ -68,7 +69,9 @@ impl ProviderKind {
 }
 
 /// What a route can serve; requests that need a capability skip routes without it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
     Tools,
@@ -106,7 +109,7 @@ impl Capability {
 // Outputs (what reads return)
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Provider {
     pub id: i64,
     pub name: String,
@@ -121,6 +124,7 @@ pub struct Provider {
     pub idle_timeout_ms: Option<i32>,
     pub total_timeout_ms: Option<i32>,
     pub extra_headers: BTreeMap<String, String>,
+    #[schema(value_type = Object)]
     pub param_overrides: Map<String, Value>,
     /// Whether the upstream accepts `stream_options.include_usage`.
     pub stream_include_usage: bool,
@@ -130,7 +134,7 @@ pub struct Provider {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProviderKey {
     pub id: i64,
     pub provider_id: i64,
@@ -143,7 +147,7 @@ pub struct ProviderKey {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Model {
     pub id: i64,
     pub name: String,
@@ -156,7 +160,7 @@ pub struct Model {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Route {
     pub id: i64,
     pub model_id: i64,
@@ -171,6 +175,7 @@ pub struct Route {
     /// Tier: lower tiers are tried first.
     pub priority: i32,
     pub capabilities: Vec<Capability>,
+    #[schema(value_type = Object)]
     pub param_overrides: Map<String, Value>,
     /// Prices per million tokens.
     pub price_input: f64,
@@ -182,7 +187,7 @@ pub struct Route {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ClientKey {
     pub id: i64,
     pub name: String,
@@ -199,7 +204,7 @@ pub struct ClientKey {
 }
 
 /// A client key just created or rotated: the only time the key is shown.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IssuedClientKey {
     pub key: String,
     #[serde(flatten)]
@@ -242,7 +247,7 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProvider {
     pub name: String,
@@ -266,6 +271,7 @@ pub struct NewProvider {
     #[serde(default)]
     pub extra_headers: BTreeMap<String, String>,
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub param_overrides: Map<String, Value>,
     #[serde(default = "yes")]
     pub stream_include_usage: bool,
@@ -274,7 +280,7 @@ pub struct NewProvider {
     pub keys: Vec<NewProviderKey>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderPatch {
     pub name: Option<String>,
@@ -284,19 +290,24 @@ pub struct ProviderPatch {
     pub weight: Option<i32>,
     pub priority: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
     pub connect_timeout_ms: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
     pub first_token_timeout_ms: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
     pub idle_timeout_ms: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
     pub total_timeout_ms: Option<Option<i32>>,
     pub extra_headers: Option<BTreeMap<String, String>>,
+    #[schema(value_type = Object)]
     pub param_overrides: Option<Map<String, Value>>,
     pub stream_include_usage: Option<bool>,
 }
 
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProviderKey {
     /// Defaults to `key-<n>`.
@@ -321,7 +332,7 @@ impl std::fmt::Debug for NewProviderKey {
     }
 }
 
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderKeyPatch {
     pub label: Option<String>,
@@ -342,7 +353,7 @@ impl std::fmt::Debug for ProviderKeyPatch {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewModel {
     pub name: String,
@@ -356,7 +367,7 @@ pub struct NewModel {
     pub present_requested_name: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelPatch {
     pub name: Option<String>,
@@ -367,14 +378,14 @@ pub struct ModelPatch {
 }
 
 /// A model or provider named by id or by name (APIs take either; files take names).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Ref {
     Id(i64),
     Name(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRoute {
     pub model: Ref,
@@ -389,6 +400,7 @@ pub struct NewRoute {
     #[serde(default = "default_capabilities")]
     pub capabilities: Vec<Capability>,
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub param_overrides: Map<String, Value>,
     #[serde(default)]
     pub price_input: f64,
@@ -402,24 +414,27 @@ pub struct NewRoute {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoutePatch {
     pub upstream_model: Option<String>,
     pub weight: Option<i32>,
     pub priority: Option<i32>,
     pub capabilities: Option<Vec<Capability>>,
+    #[schema(value_type = Object)]
     pub param_overrides: Option<Map<String, Value>>,
     pub price_input: Option<f64>,
     pub price_output: Option<f64>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<f64>)]
     pub price_cached_input: Option<Option<f64>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
     pub max_tokens_default: Option<Option<i32>>,
     pub enabled: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClientKey {
     pub name: String,
@@ -433,15 +448,17 @@ pub struct NewClientKey {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientKeyPatch {
     pub name: Option<String>,
     pub enabled: Option<bool>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
     pub allowed_models: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     pub note: Option<Option<String>>,
 }
 
@@ -912,7 +929,7 @@ fn default_key_weight() -> i32 {
 
 /// The whole catalog as an operator keeps it in git. Import upserts by name; export writes
 /// this shape back, so import -> export -> import changes nothing.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogDoc {
     #[serde(default)]
@@ -923,7 +940,7 @@ pub struct CatalogDoc {
     pub routes: Vec<RouteDoc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderDoc {
     pub name: String,
@@ -947,6 +964,7 @@ pub struct ProviderDoc {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra_headers: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[schema(value_type = Object)]
     pub param_overrides: Map<String, Value>,
     #[serde(default = "yes")]
     pub stream_include_usage: bool,
@@ -957,7 +975,7 @@ pub struct ProviderDoc {
 /// A provider key in a file. On import: `key` (the secret) or `key_env` (an environment
 /// variable holding it) sets the secret; with neither, an existing key of that label keeps its
 /// secret (so an export without secrets imports cleanly) and a new label is an error.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyDoc {
     pub label: String,
@@ -987,7 +1005,7 @@ impl std::fmt::Debug for KeyDoc {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelDoc {
     pub name: String,
@@ -1001,7 +1019,7 @@ pub struct ModelDoc {
     pub present_requested_name: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteDoc {
     pub model: String,
@@ -1016,6 +1034,7 @@ pub struct RouteDoc {
     #[serde(default = "default_capabilities")]
     pub capabilities: Vec<Capability>,
     #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[schema(value_type = Object)]
     pub param_overrides: Map<String, Value>,
     #[serde(default)]
     pub price_input: f64,
@@ -1039,7 +1058,7 @@ pub struct ImportOptions {
 }
 
 /// One change an import made (or, in a dry run, would make).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Change {
     /// `provider`, `provider_key`, `model` or `route`.
     pub resource: String,
@@ -1052,7 +1071,7 @@ pub struct Change {
     pub fields: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ImportReport {
     pub dry_run: bool,
     pub changes: Vec<Change>,
