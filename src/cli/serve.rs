@@ -144,12 +144,13 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
     };
     let grace = config.server.shutdown_grace;
     let origins = config.server.cors_origins.clone();
+    let docs = config.server.docs;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap(http::middleware::cors(&origins))
             .wrap(from_fn(http::middleware::request_context))
-            .configure(http::routes)
+            .configure(|c| http::routes(c, docs))
     })
     .workers(workers)
     // actix counts whole seconds; round a sub-second grace up rather than to zero.

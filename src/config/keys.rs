@@ -97,6 +97,7 @@ pub static KEYS: &[Key] = &[
     key("server.port", int(0, 65535), Some("8000"), &["APP_PORT"], "TCP port; 0 picks a free port."),
     key("server.workers", int(0, 256), Some("0"), &[], "HTTP worker threads; 0 means one per CPU."),
     key("server.shutdown_grace", Duration, Some("30s"), &[], "How long in-flight requests may finish after a shutdown signal."),
+    key("server.docs", Enum(&["auto", "on", "off"]), Some("auto"), &[], "Serve /openapi.json and the /docs page; auto = on unless app.env is production."),
     key("server.cors_origins", List, Some("*"), &["CORS_ORIGINS"], "Allowed CORS origins; `*` allows any."),
     key("database.url", Str, Some("sqlite://./data/llm_orchestrator.db"), &["DATABASE_URL"], "sqlite://PATH, mysql://user:pass@host/db or postgres://user:pass@host/db."),
     key("database.type", Enum(&["sqlite", "mysql", "postgres", "mariadb", "postgresql"]), None, &["DATABASE_TYPE"], "Optional; when set it must agree with database.url."),

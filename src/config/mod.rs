@@ -269,6 +269,8 @@ pub struct ServerConfig {
     /// 0 = one per CPU.
     pub workers: usize,
     pub shutdown_grace: Duration,
+    /// `/openapi.json` and `/docs` are served.
+    pub docs: bool,
     pub cors_origins: Vec<String>,
 }
 

@@ -375,6 +375,11 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
             port: v.int("server.port"),
             workers: v.int("server.workers"),
             shutdown_grace: v.duration("server.shutdown_grace"),
+            docs: match v.str("server.docs").as_str() {
+                "on" => true,
+                "off" => false,
+                _ => v.str("app.env") != "production",
+            },
             cors_origins: v.list("server.cors_origins"),
         },
         database: DatabaseConfig {

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod middleware;
+pub mod openapi;
 pub mod system;
 
 use std::sync::Arc;
@@ -55,9 +56,24 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
     }));
 }
 
-/// The route table. `serve` wraps it with [`middleware::request_context`].
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// The route table. `serve` wraps it with [`middleware::request_context`]. `docs` adds
+/// `/openapi.json` and the `/docs` page.
+pub fn routes(cfg: &mut web::ServiceConfig, docs: bool) {
     extractor_config(cfg);
+    if docs {
+        cfg.route(
+            "/docs",
+            web::get().to(|| async {
+                actix_web::HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/docs/"))
+                    .finish()
+            }),
+        )
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .url("/openapi.json", openapi::document()),
+        );
+    }
     cfg.route("/health", web::get().to(system::health))
         .route("/healthz", web::get().to(system::health))
         .route("/version", web::get().to(system::version))

@@ -61,8 +61,9 @@ fn every_admin_route_answers_401_without_a_key_and_403_with_a_wrong_one() {
     let srv = start(dir.path(), &[]);
     let table = llm_orchestrator::http::admin::route_table();
     assert!(table.len() >= 30, "the table lists the routes: {table:?}");
-    for (method, path) in table {
-        let path = path.replace("{id}", "1");
+    for entry in table {
+        let method = entry.method;
+        let path = entry.path.replace("{id}", "1");
         let body = (method != "GET" && method != "DELETE").then(|| json!({}));
         let (status, _) = call_with(&srv, method.as_str(), &path, body.clone(), &[]);
         assert_eq!(status, 401, "{method} {path} without a key");
@@ -268,4 +269,28 @@ fn a_write_on_one_instance_reaches_the_other_within_a_second_through_redis() {
         // Polling a condition with a deadline, not waiting for readiness.
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn the_openapi_document_lists_every_admin_route_and_docs_follow_the_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(dir.path(), &[]);
+    let (s, spec) = call_with(&srv, "GET", "/openapi.json", None, &[]);
+    assert_eq!(s, 200);
+    let paths = spec["paths"].as_object().unwrap();
+    for entry in llm_orchestrator::http::admin::route_table() {
+        let item = paths.get(&entry.path).unwrap_or_else(|| panic!("{} missing", entry.path));
+        assert!(item.get(entry.method.as_str().to_lowercase()).is_some(), "{} {}", entry.method, entry.path);
+    }
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    for name in ["NewProvider", "ProviderPatch", "Route", "IssuedClientKey", "Error"] {
+        assert!(schemas.contains_key(name), "schema {name} missing");
+    }
+    let mut res = http().get(srv.url("/docs/")).call().unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.body_mut().read_to_string().unwrap().to_lowercase().contains("swagger"));
+
+    let prod = start(dir.path(), &[("APP_ENV", "production")]);
+    let (s, _) = call_with(&prod, "GET", "/openapi.json", None, &[]);
+    assert_eq!(s, 404, "docs are off in production unless switched on");
 }

@@ -10,9 +10,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::resources::{affected, Batch};
-use super::table::RouteTable;
+use super::table::{doc, RouteTable};
+use actix_web::http::Method;
+
 use crate::catalog::model::{
-    Capability, CatalogDoc, ImportOptions, ModelDoc, NewProviderKey, ProviderKeyPatch, RouteDoc,
+    Capability, CatalogDoc, ClientKey, ImportOptions, ImportReport, IssuedClientKey, ModelDoc,
+    NewProviderKey, ProviderKey, ProviderKeyPatch, RouteDoc,
 };
 use crate::catalog::snapshot::ProviderEntry;
 use crate::error::ApiError;
@@ -20,17 +23,64 @@ use crate::http::AppState;
 use crate::providers::discovery::{self, UpstreamModel};
 
 pub fn register(t: &mut RouteTable<'_>) {
-    t.get("/providers/{id}/keys", list_keys)
-        .post("/providers/{id}/keys", create_key)
-        .post("/providers/{id}/keys/batch", batch_keys)
-        .get("/provider-keys/{id}", get_key)
-        .patch("/provider-keys/{id}", update_key)
-        .delete("/provider-keys/{id}", delete_key)
-        .post("/client-keys/{id}/rotate", rotate_client_key)
-        .post("/client-keys/{id}/revoke", revoke_client_key)
-        .get("/catalog/snapshot", snapshot)
-        .get("/providers/{id}/models", discover_models)
-        .post("/providers/{id}/models/import", import_models);
+    let keys = "provider keys";
+    t.add(Method::GET, "/providers/{id}/keys", doc(keys, "List a provider's keys (masked)").returns_items::<ProviderKey>(200), list_keys)
+        .add(
+            Method::POST,
+            "/providers/{id}/keys",
+            doc(keys, "Add a key to a provider (stored encrypted)").body::<NewProviderKey>().returns::<ProviderKey>(201),
+            create_key,
+        )
+        .add(
+            Method::POST,
+            "/providers/{id}/keys/batch",
+            doc(keys, "Batch create, delete, enable or disable this provider's keys")
+                .body_object(r#"{"action":"create","items":[...]} or {"action":"delete"|"enable"|"disable","ids":[...]}"#)
+                .returns_object(200, r#"{"data":[...]} for create (201), {"affected":n} otherwise"#),
+            batch_keys,
+        )
+        .add(Method::GET, "/provider-keys/{id}", doc(keys, "Get a provider key (masked)").returns::<ProviderKey>(200), get_key)
+        .add(
+            Method::PATCH,
+            "/provider-keys/{id}",
+            doc(keys, "Change a provider key (label, secret, enabled, weight)").body::<ProviderKeyPatch>().returns::<ProviderKey>(200),
+            update_key,
+        )
+        .add(Method::DELETE, "/provider-keys/{id}", doc(keys, "Delete a provider key").no_content(), delete_key)
+        .add(
+            Method::POST,
+            "/client-keys/{id}/rotate",
+            doc("client-keys", "Issue a new secret for a client key (shown once)").returns::<IssuedClientKey>(200),
+            rotate_client_key,
+        )
+        .add(
+            Method::POST,
+            "/client-keys/{id}/revoke",
+            doc("client-keys", "Disable a client key").returns::<ClientKey>(200),
+            revoke_client_key,
+        )
+        .add(
+            Method::GET,
+            "/catalog/snapshot",
+            doc("catalog", "The snapshot this instance routes by")
+                .returns_object(200, "version, loaded_at, providers, provider_keys, models, routes, client_keys"),
+            snapshot,
+        )
+        .add(
+            Method::GET,
+            "/providers/{id}/models",
+            doc("providers", "List the upstream's models live, marking those already routed")
+                .returns_object(200, r#"{"provider":name,"data":[{"id","display_name","routed"}]}"#),
+            discover_models,
+        )
+        .add(
+            Method::POST,
+            "/providers/{id}/models/import",
+            doc("providers", "Create models and routes for chosen upstream models, in one transaction")
+                .body_object(r#"{"models":[ids] (absent = all), "weight":1, "priority":0, "capabilities":[...]}"#)
+                .returns::<ImportReport>(200),
+            import_models,
+        );
 }
 
 async fn list_keys(

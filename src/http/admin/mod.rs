@@ -10,22 +10,32 @@ use actix_web::http::Method;
 use actix_web::web;
 
 use resources::{register, ClientKeys, Models, Providers, Routes};
-use table::RouteTable;
+use table::{doc, Entry, RouteTable};
 
 /// Registers every admin route, relative to the `/admin` scope.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     define(&mut RouteTable::registering(cfg));
 }
 
-/// Every admin route as (method, full path), from the same definitions actix registers.
-pub fn route_table() -> Vec<(Method, String)> {
+/// Every admin route with its full path and documentation, from the same definitions actix
+/// registers.
+pub fn route_table() -> Vec<Entry> {
     let mut t = RouteTable::listing();
     define(&mut t);
-    t.into_entries().into_iter().map(|(m, p)| (m, format!("/admin{p}"))).collect()
+    t.into_entries()
+        .into_iter()
+        .map(|e| Entry { path: format!("/admin{}", e.path), ..e })
+        .collect()
 }
 
 fn define(t: &mut RouteTable<'_>) {
-    t.get("/health", health::system_health);
+    t.add(
+        Method::GET,
+        "/health",
+        doc("system", "Database, Redis, uptime and version of this instance")
+            .returns_object(200, "status, database, redis, uptime_seconds, version, warnings"),
+        health::system_health,
+    );
     register::<Providers>(t);
     register::<Models>(t);
     register::<Routes>(t);

@@ -15,7 +15,10 @@ use serde_json::json;
 
 use crate::catalog::model::*;
 use crate::catalog::store::{Store, StoreError};
-use super::table::RouteTable;
+use actix_web::http::Method;
+use utoipa::ToSchema;
+
+use super::table::{doc, RouteTable};
 use crate::error::ApiError;
 use crate::http::AppState;
 
@@ -23,12 +26,14 @@ use crate::http::AppState;
 pub trait Resource: 'static {
     /// Path segment, e.g. `providers`.
     const PATH: &'static str;
+    /// The singular, for documentation: `provider`.
+    const NOUN: &'static str;
     /// Query parameters `list` accepts besides `limit` and `offset`.
     const FILTERS: &'static [&'static str];
-    type Item: Serialize;
-    type Created: Serialize;
-    type New: DeserializeOwned;
-    type Patch: DeserializeOwned;
+    type Item: Serialize + ToSchema;
+    type Created: Serialize + ToSchema;
+    type New: DeserializeOwned + ToSchema;
+    type Patch: DeserializeOwned + ToSchema;
     type Filter: DeserializeOwned;
 
     async fn list(s: &Store, f: &Self::Filter, p: Paging) -> Result<Page<Self::Item>, StoreError>;
@@ -45,12 +50,33 @@ pub trait Resource: 'static {
 pub fn register<R: Resource>(t: &mut RouteTable<'_>) {
     let base = format!("/{}", R::PATH);
     let one = format!("{base}/{{id}}");
-    t.get(&base, list::<R>)
-        .post(&base, create::<R>)
-        .post(&format!("{base}/batch"), batch::<R>)
-        .get(&one, get::<R>)
-        .patch(&one, update::<R>)
-        .delete(&one, delete::<R>);
+    let (tag, noun) = (R::PATH, R::NOUN);
+    let filters = R::FILTERS.join(", ");
+    t.add(
+        Method::GET,
+        &base,
+        doc(tag, format!("List {noun}s (filters: {filters}; limit, offset)")).returns_page::<R::Item>(),
+        list::<R>,
+    )
+    .add(Method::POST, &base, doc(tag, format!("Create a {noun}")).body::<R::New>().returns::<R::Created>(201), create::<R>)
+    .add(
+        Method::POST,
+        &format!("{base}/batch"),
+        doc(tag, format!("Batch create, delete, enable or disable {noun}s, all or nothing"))
+            .body_object(r#"{"action":"create","items":[...]} or {"action":"delete"|"enable"|"disable","ids":[...]}"#)
+            .returns_object(200, r#"{"data":[...]} for create (201), {"affected":n} otherwise"#),
+        batch::<R>,
+    )
+    .add(Method::GET, &one, doc(tag, format!("Get a {noun}")).returns::<R::Item>(200), get::<R>)
+    .add(
+        Method::PATCH,
+        &one,
+        doc(tag, format!("Change a {noun}: only the fields sent; unknown fields are a 400"))
+            .body::<R::Patch>()
+            .returns::<R::Item>(200),
+        update::<R>,
+    )
+    .add(Method::DELETE, &one, doc(tag, format!("Delete a {noun}")).no_content(), delete::<R>);
 }
 
 /// Parses `?limit=&offset=&<filters>`; an unknown parameter is a 400 naming it, so a typo
@@ -166,6 +192,7 @@ pub struct ClientKeys;
 
 impl Resource for Providers {
     const PATH: &'static str = "providers";
+    const NOUN: &'static str = "provider";
     const FILTERS: &'static [&'static str] = &["enabled", "kind", "q"];
     type Item = Provider;
     type Created = Provider;
@@ -201,6 +228,7 @@ impl Resource for Providers {
 
 impl Resource for Models {
     const PATH: &'static str = "models";
+    const NOUN: &'static str = "model";
     const FILTERS: &'static [&'static str] = &["enabled", "q"];
     type Item = Model;
     type Created = Model;
@@ -236,6 +264,7 @@ impl Resource for Models {
 
 impl Resource for Routes {
     const PATH: &'static str = "routes";
+    const NOUN: &'static str = "route";
     const FILTERS: &'static [&'static str] = &["model_id", "provider_id", "enabled"];
     type Item = Route;
     type Created = Route;
@@ -271,6 +300,7 @@ impl Resource for Routes {
 
 impl Resource for ClientKeys {
     const PATH: &'static str = "client-keys";
+    const NOUN: &'static str = "client key";
     const FILTERS: &'static [&'static str] = &["enabled", "q"];
     type Item = ClientKey;
     type Created = IssuedClientKey;
