@@ -1,0 +1,2 @@
+//! Talking to upstream LLM providers: wire protocols and the stream decoding they share.
+pub mod sse;
