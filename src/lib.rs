@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod providers;
 pub mod security;

@@ -1,4 +1,6 @@
-//! Talking to upstream LLM providers: the shared HTTP client, model discovery, and (from the
-//! gateway issue on) one module per wire protocol with the canonical request/response types.
+//! Talking to upstream LLM providers: the shared HTTP client, model discovery, the wire
+//! protocols and the stream decoding they share.
 pub mod client;
 pub mod discovery;
+pub mod openai;
+pub mod sse;

@@ -1,0 +1,314 @@
+//! A circuit breaker per provider key and per provider, fed by live traffic.
+//!
+//! Closed: requests flow; the circuit opens after `failure_threshold` consecutive failures,
+//! or when the error rate over `window` exceeds `error_rate` (once `min_requests` were seen).
+//! Open: no traffic until the cooldown passes; each re-opening doubles the cooldown up to
+//! `max_cooldown`, so one bad minute does not cost an hour and a dead upstream is not hammered.
+//! Half-open: one probe request at a time; `half_open_successes` successes in a row close it,
+//! one failure re-opens it. Nothing here disables anything for good.
+//!
+//! Time comes from the caller (`tokio::time::Instant`), so tests run it under paused time.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakerConfig {
+    pub failure_threshold: u32,
+    pub error_rate: f64,
+    pub window: Duration,
+    pub min_requests: u32,
+    pub cooldown: Duration,
+    pub max_cooldown: Duration,
+    pub half_open_successes: u32,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> BreakerConfig {
+        BreakerConfig {
+            failure_threshold: 5,
+            error_rate: 0.5,
+            window: Duration::from_secs(60),
+            min_requests: 20,
+            cooldown: Duration::from_secs(30),
+            max_cooldown: Duration::from_secs(600),
+            half_open_successes: 2,
+        }
+    }
+}
+
+/// What operators see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// Closed, and the recent traffic is clean.
+    Healthy,
+    /// Closed with recent failures, or half-open (being probed).
+    Degraded,
+    /// Open: getting no traffic.
+    Unhealthy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Closed,
+    Open { until: Instant },
+    HalfOpen { probing: bool, successes: u32 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Breaker {
+    config: BreakerConfig,
+    state: State,
+    consecutive_failures: u32,
+    /// (time, ok) of recent outcomes, oldest first, within `window`.
+    recent: VecDeque<(Instant, bool)>,
+    /// How many times in a row it opened without fully recovering; drives the backoff.
+    trips: u32,
+}
+
+/// Whether a request may go to this target now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permit {
+    Allowed,
+    /// Allowed as the half-open probe; its outcome decides.
+    Probe,
+    Denied,
+}
+
+impl Breaker {
+    pub fn new(config: BreakerConfig) -> Breaker {
+        Breaker {
+            config,
+            state: State::Closed,
+            consecutive_failures: 0,
+            recent: VecDeque::new(),
+            trips: 0,
+        }
+    }
+
+    /// Asks to send a request. A `Probe` must be followed by `record`.
+    pub fn permit(&mut self, now: Instant) -> Permit {
+        match self.state {
+            State::Closed => Permit::Allowed,
+            State::Open { until } if now >= until => {
+                self.state = State::HalfOpen {
+                    probing: true,
+                    successes: 0,
+                };
+                Permit::Probe
+            }
+            State::Open { .. } => Permit::Denied,
+            State::HalfOpen {
+                probing: false,
+                successes,
+            } => {
+                self.state = State::HalfOpen {
+                    probing: true,
+                    successes,
+                };
+                Permit::Probe
+            }
+            State::HalfOpen { probing: true, .. } => Permit::Denied,
+        }
+    }
+
+    /// Whether a request would be allowed, without taking the probe slot (for filtering).
+    pub fn is_available(&self, now: Instant) -> bool {
+        match self.state {
+            State::Closed => true,
+            State::Open { until } => now >= until,
+            State::HalfOpen { probing, .. } => !probing,
+        }
+    }
+
+    pub fn record(&mut self, now: Instant, ok: bool) {
+        self.recent.push_back((now, ok));
+        self.prune(now);
+        match self.state {
+            State::Closed => {
+                if ok {
+                    self.consecutive_failures = 0;
+                    return;
+                }
+                self.consecutive_failures += 1;
+                if self.consecutive_failures >= self.config.failure_threshold
+                    || self.rate_exceeded()
+                {
+                    self.open(now);
+                }
+            }
+            State::HalfOpen { successes, .. } => {
+                if !ok {
+                    self.open(now);
+                    return;
+                }
+                let successes = successes + 1;
+                if successes >= self.config.half_open_successes {
+                    self.state = State::Closed;
+                    self.consecutive_failures = 0;
+                    self.trips = 0;
+                    self.recent.clear();
+                } else {
+                    self.state = State::HalfOpen {
+                        probing: false,
+                        successes,
+                    };
+                }
+            }
+            // A late answer from before the circuit opened changes nothing.
+            State::Open { .. } => {}
+        }
+    }
+
+    pub fn health(&self, now: Instant) -> Health {
+        match self.state {
+            State::Open { until } if now < until => Health::Unhealthy,
+            State::Open { .. } | State::HalfOpen { .. } => Health::Degraded,
+            State::Closed => {
+                let recent_failure = self
+                    .recent
+                    .iter()
+                    .any(|(t, ok)| !ok && now.duration_since(*t) < self.config.window);
+                if recent_failure {
+                    Health::Degraded
+                } else {
+                    Health::Healthy
+                }
+            }
+        }
+    }
+
+    pub fn consecutive_failures(&self) -> u32 {
+        self.consecutive_failures
+    }
+
+    /// When an open circuit lets the next probe through.
+    pub fn open_until(&self) -> Option<Instant> {
+        match self.state {
+            State::Open { until } => Some(until),
+            _ => None,
+        }
+    }
+
+    fn open(&mut self, now: Instant) {
+        let factor = 1u32 << self.trips.min(16);
+        let cooldown = self
+            .config
+            .cooldown
+            .saturating_mul(factor)
+            .min(self.config.max_cooldown);
+        self.trips += 1;
+        self.state = State::Open {
+            until: now + cooldown,
+        };
+    }
+
+    fn rate_exceeded(&self) -> bool {
+        let total = self.recent.len();
+        if total < self.config.min_requests as usize {
+            return false;
+        }
+        let failed = self.recent.iter().filter(|(_, ok)| !ok).count();
+        failed as f64 / total as f64 > self.config.error_rate
+    }
+
+    fn prune(&mut self, now: Instant) {
+        while let Some((t, _)) = self.recent.front() {
+            if now.duration_since(*t) > self.config.window {
+                self.recent.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> BreakerConfig {
+        BreakerConfig {
+            failure_threshold: 3,
+            error_rate: 0.5,
+            window: Duration::from_secs(60),
+            min_requests: 10,
+            cooldown: Duration::from_secs(10),
+            max_cooldown: Duration::from_secs(40),
+            half_open_successes: 2,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn opens_after_consecutive_failures_then_half_opens_and_closes() {
+        let mut b = Breaker::new(cfg());
+        let t = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(b.permit(t), Permit::Allowed);
+            b.record(t, false);
+        }
+        assert_eq!(b.health(t), Health::Unhealthy);
+        assert_eq!(b.permit(t), Permit::Denied);
+
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let t = Instant::now();
+        assert_eq!(b.permit(t), Permit::Probe);
+        assert_eq!(b.permit(t), Permit::Denied, "one probe at a time");
+        b.record(t, true);
+        assert_eq!(b.health(t), Health::Degraded);
+        assert_eq!(b.permit(t), Permit::Probe);
+        b.record(t, true);
+        assert_eq!(b.permit(t), Permit::Allowed);
+        assert_eq!(b.health(t), Health::Healthy);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_probe_reopens_with_a_longer_cooldown_up_to_the_cap() {
+        let mut b = Breaker::new(cfg());
+        let mut t = Instant::now();
+        for _ in 0..3 {
+            b.record(t, false);
+        }
+        let mut cooldowns = Vec::new();
+        for _ in 0..4 {
+            let until = b.open_until().unwrap();
+            cooldowns.push(until - t);
+            tokio::time::advance(until - t).await;
+            t = Instant::now();
+            assert_eq!(b.permit(t), Permit::Probe);
+            b.record(t, false);
+        }
+        assert_eq!(
+            cooldowns,
+            [10, 20, 40, 40].map(Duration::from_secs),
+            "doubling, capped at max_cooldown"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_rate_over_the_window_opens_even_without_a_streak() {
+        let mut b = Breaker::new(cfg());
+        let t = Instant::now();
+        // fail, ok, fail, ok ... never 3 in a row, but 60% failures over 10 requests.
+        for i in 0..10 {
+            b.record(t, !(i % 5 == 0 || i % 5 == 2 || i % 5 == 4));
+        }
+        assert_eq!(b.health(t), Health::Unhealthy);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn old_failures_age_out_of_the_window() {
+        let mut b = Breaker::new(cfg());
+        let t = Instant::now();
+        b.record(t, false);
+        assert_eq!(b.health(t), Health::Degraded);
+        tokio::time::advance(Duration::from_secs(61)).await;
+        let t = Instant::now();
+        b.record(t, true);
+        assert_eq!(b.health(t), Health::Healthy);
+    }
+}

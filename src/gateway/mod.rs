@@ -1,0 +1,6 @@
+//! The request engine: routing (which upstream first), failover (attempts, classification),
+//! health (circuit breakers). Wire protocols live in `providers`; the catalog it routes by in
+//! `catalog`.
+pub mod circuit;
+pub mod classify;
+pub mod routing;

@@ -1,0 +1,195 @@
+//! The OpenAI wire protocol (also every OpenAI-compatible server), as far as a faithful
+//! pass-through needs it: what a request asks of a route, how its body is reshaped for one
+//! upstream, and where the usage is.
+//!
+//! Pass-through means the client's JSON object travels as it came — unknown fields,
+//! multimodal content, tools, `json_schema` response formats, reasoning fields all survive —
+//! with only `model` replaced, configured overrides applied, and `stream_options` added for
+//! upstreams that accept it. No defaults are injected.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// What a chat request needs from a route.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Needs {
+    pub tools: bool,
+    pub vision: bool,
+    pub json_schema: bool,
+    pub streaming: bool,
+}
+
+/// Reads the capabilities a chat-completions body needs.
+pub fn needs(body: &Map<String, Value>) -> Needs {
+    let non_empty = |k: &str| {
+        body.get(k)
+            .is_some_and(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+    };
+    let tools = non_empty("tools") || non_empty("functions");
+    let json_schema = body
+        .get("response_format")
+        .and_then(|f| f.get("type"))
+        .and_then(Value::as_str)
+        == Some("json_schema");
+    let streaming = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let vision = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten()
+        .any(|part| {
+            matches!(
+                part.get("type").and_then(Value::as_str),
+                Some("image_url" | "input_image" | "image")
+            )
+        });
+    Needs {
+        tools,
+        vision,
+        json_schema,
+        streaming,
+    }
+}
+
+/// Reshapes the client's body for one upstream: the upstream model name, provider overrides
+/// then route overrides (top-level keys; `null` removes a key), and
+/// `stream_options.include_usage` when streaming to an upstream that accepts it.
+pub fn prepare_body(
+    body: &Map<String, Value>,
+    upstream_model: &str,
+    provider_overrides: &Map<String, Value>,
+    route_overrides: &Map<String, Value>,
+    include_usage: bool,
+) -> Map<String, Value> {
+    let mut out = body.clone();
+    out.insert("model".into(), Value::String(upstream_model.to_string()));
+    for overrides in [provider_overrides, route_overrides] {
+        for (k, v) in overrides {
+            if k == "model" {
+                continue; // the route decides the model
+            }
+            if v.is_null() {
+                out.remove(k);
+            } else {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let streaming = out.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    if streaming && include_usage {
+        let opts = out
+            .entry("stream_options")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(o) = opts {
+            o.entry("include_usage").or_insert(Value::Bool(true));
+        }
+    }
+    out
+}
+
+/// Token usage as OpenAI reports it (`usage` of a response or of the final stream chunk).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub cached_tokens: u64,
+}
+
+/// The usage in a response or chunk, if it carries one.
+pub fn usage(v: &Value) -> Option<Usage> {
+    let u = v.get("usage").filter(|u| u.is_object())?;
+    let n = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+    Some(Usage {
+        prompt_tokens: n("/prompt_tokens"),
+        completion_tokens: n("/completion_tokens"),
+        cached_tokens: n("/prompt_tokens_details/cached_tokens"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn needs_are_read_from_tools_images_schemas_and_stream() {
+        let n = needs(&obj(json!({
+            "model": "m", "stream": true,
+            "messages": [{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"data:..."}}]}],
+            "tools": [{"type":"function","function":{"name":"f"}}],
+            "response_format": {"type":"json_schema","json_schema":{"name":"x","schema":{}}}
+        })));
+        assert_eq!(
+            n,
+            Needs {
+                tools: true,
+                vision: true,
+                json_schema: true,
+                streaming: true
+            }
+        );
+        assert_eq!(
+            needs(&obj(
+                json!({"messages":[{"role":"user","content":"hi"}],"tools":[]})
+            )),
+            Needs::default()
+        );
+    }
+
+    #[test]
+    fn only_the_model_and_configured_overrides_change_unknown_fields_survive() {
+        let body = obj(
+            json!({"model":"gpt-4o","messages":[],"reasoning_effort":"high","x_vendor":{"a":1},"temperature":0.2}),
+        );
+        let out = prepare_body(
+            &body,
+            "gpt-4o-2024-08-06",
+            &obj(json!({"temperature": 1.0, "model": "ignored"})),
+            &obj(json!({"temperature": 0.5, "x_vendor": null})),
+            true,
+        );
+        assert_eq!(out["model"], "gpt-4o-2024-08-06");
+        assert_eq!(
+            out["temperature"], 0.5,
+            "route overrides win over provider overrides"
+        );
+        assert!(out.get("x_vendor").is_none(), "null removes");
+        assert_eq!(out["reasoning_effort"], "high");
+        assert!(
+            out.get("stream_options").is_none(),
+            "not streaming: nothing added"
+        );
+        assert!(out.get("top_p").is_none(), "no defaults injected");
+    }
+
+    #[test]
+    fn include_usage_is_added_when_streaming_and_accepted_and_keeps_client_options() {
+        let body = obj(json!({"model":"m","stream":true,"stream_options":{"foo":1}}));
+        let out = prepare_body(&body, "u", &Map::new(), &Map::new(), true);
+        assert_eq!(out["stream_options"], json!({"foo":1,"include_usage":true}));
+        let out = prepare_body(&body, "u", &Map::new(), &Map::new(), false);
+        assert_eq!(out["stream_options"], json!({"foo":1}));
+    }
+
+    #[test]
+    fn usage_is_read_with_cached_tokens() {
+        let u = usage(
+            &json!({"usage":{"prompt_tokens":10,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":4}}}),
+        );
+        assert_eq!(
+            u,
+            Some(Usage {
+                prompt_tokens: 10,
+                completion_tokens: 5,
+                cached_tokens: 4
+            })
+        );
+        assert_eq!(usage(&json!({"usage":null})), None);
+    }
+}
