@@ -2,3 +2,6 @@
 //! client keys. The database is the source of truth (`store`); the gateway reads an
 //! immutable in-memory snapshot that every change rebuilds and swaps.
 pub mod model;
+pub mod store;
+
+pub use store::{SnapshotData, Store, StoreError};
