@@ -8,3 +8,4 @@ pub mod snapshot;
 pub mod store;
 
 pub use live::{notify_changed, LiveCatalog};
+pub use store::{SnapshotData, Store, StoreError};
