@@ -117,7 +117,10 @@ impl ApiError {
 
 impl From<Invalid> for ApiError {
     fn from(e: Invalid) -> ApiError {
-        ApiError::Invalid { param: e.field, message: e.message }
+        ApiError::Invalid {
+            param: e.field,
+            message: e.message,
+        }
     }
 }
 

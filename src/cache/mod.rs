@@ -55,7 +55,8 @@ impl Cache {
         if !cfg.enabled {
             return Ok(Cache::Disabled);
         }
-        let invalid = |e: redis::RedisError| format!("redis.url `{}` is not valid: {e}", redact(&cfg.url));
+        let invalid =
+            |e: redis::RedisError| format!("redis.url `{}` is not valid: {e}", redact(&cfg.url));
         let manager = RedisManager::new(&cfg.url, cfg.timeout).map_err(invalid)?;
         let client = redis::Client::open(cfg.url.as_str()).map_err(invalid)?;
         let pool = bb8::Pool::builder()
@@ -67,8 +68,10 @@ impl Cache {
             .build_unchecked(manager);
         Ok(Cache::Redis(RedisCache {
             pool,
+            client,
             timeout: cfg.timeout,
             url: redact(&cfg.url),
+            prefix: cfg.key_prefix.clone(),
         }))
     }
 

@@ -82,7 +82,9 @@ impl LiveCatalog {
     /// Call after every catalog write: rebuild here now, tell the other instances.
     pub async fn changed(&self) {
         if let Err(e) = self.reload().await {
-            tracing::warn!("catalog reload after a write failed ({e}); the periodic refresh will retry");
+            tracing::warn!(
+                "catalog reload after a write failed ({e}); the periodic refresh will retry"
+            );
         }
         publish(&self.cache, &self.instance).await;
     }
@@ -100,8 +102,10 @@ async fn publish(cache: &Cache, instance: &str) {
     if !cache.is_enabled() {
         return;
     }
-    let msg = serde_json::to_string(&Invalidation { instance: instance.to_string() })
-        .expect("a struct of strings serializes");
+    let msg = serde_json::to_string(&Invalidation {
+        instance: instance.to_string(),
+    })
+    .expect("a struct of strings serializes");
     if let Err(e) = cache.publish(CHANNEL, &msg).await {
         tracing::warn!(
             "cannot publish the catalog invalidation ({e}); other instances catch up at their next refresh"
@@ -138,7 +142,9 @@ async fn follow_invalidations(
         // A message from another writer, or a fresh (re)subscription after which we may have
         // missed some: reload either way.
         if let Err(e) = live.reload().await {
-            tracing::warn!("catalog reload on invalidation failed ({e}); serving the last snapshot");
+            tracing::warn!(
+                "catalog reload on invalidation failed ({e}); serving the last snapshot"
+            );
         }
     }
 }

@@ -30,7 +30,10 @@ impl KeyEntry {
 
 impl std::fmt::Debug for KeyEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyEntry").field("key", &self.key).field("secret", &"***").finish()
+        f.debug_struct("KeyEntry")
+            .field("key", &self.key)
+            .field("secret", &"***")
+            .finish()
     }
 }
 
@@ -93,7 +96,10 @@ impl Snapshot {
     pub fn build(data: SnapshotData, version: u64) -> Snapshot {
         let mut keys_by_provider: HashMap<i64, Vec<KeyEntry>> = HashMap::new();
         for (key, secret) in data.keys {
-            keys_by_provider.entry(key.provider_id).or_default().push(KeyEntry { key, secret });
+            keys_by_provider
+                .entry(key.provider_id)
+                .or_default()
+                .push(KeyEntry { key, secret });
         }
         let providers: HashMap<i64, Arc<ProviderEntry>> = data
             .providers
@@ -111,7 +117,10 @@ impl Snapshot {
                 routes_by_model
                     .entry(route.model_id)
                     .or_default()
-                    .push(RouteEntry { route, provider: provider.clone() });
+                    .push(RouteEntry {
+                        route,
+                        provider: provider.clone(),
+                    });
             }
         }
 
@@ -120,8 +129,9 @@ impl Snapshot {
         for model in data.models {
             let mut routes = routes_by_model.remove(&model.id).unwrap_or_default();
             routes.sort_by_key(|r| (r.route.priority, r.route.id));
-            let names: Vec<String> =
-                std::iter::once(model.name.clone()).chain(model.aliases.iter().cloned()).collect();
+            let names: Vec<String> = std::iter::once(model.name.clone())
+                .chain(model.aliases.iter().cloned())
+                .collect();
             let entry = Arc::new(ModelEntry { model, routes });
             for n in names {
                 models.insert(n, entry.clone());
@@ -139,7 +149,14 @@ impl Snapshot {
             })
             .collect();
 
-        Snapshot { version, loaded_at: Utc::now(), providers, models, model_list, client_keys }
+        Snapshot {
+            version,
+            loaded_at: Utc::now(),
+            providers,
+            models,
+            model_list,
+            client_keys,
+        }
     }
 
     /// A model by its name or one of its aliases.
@@ -170,7 +187,11 @@ impl Snapshot {
             loaded_at: self.loaded_at,
             providers: self.providers.len(),
             provider_keys: self.providers.values().map(|p| p.keys.len()).sum(),
-            models: self.model_list.iter().map(|m| m.model.name.clone()).collect(),
+            models: self
+                .model_list
+                .iter()
+                .map(|m| m.model.name.clone())
+                .collect(),
             routes: self.model_list.iter().map(|m| m.routes.len()).sum(),
             client_keys: self.client_keys.len(),
         }

@@ -17,13 +17,13 @@ use super::{init_logging, load_config, runtime, Cli};
 use crate::cache::{self, Cache};
 use crate::catalog::store::Store;
 use crate::catalog::LiveCatalog;
-use crate::providers;
-use crate::security::secrets::{MasterKeySource, Secrets};
 use crate::config::{Config, FlagValue};
 use crate::db::{Db, DbSettings};
 use crate::error::AppError;
 use crate::http::{self, AppState};
+use crate::providers;
 use crate::security::admin_key;
+use crate::security::secrets::{MasterKeySource, Secrets};
 use crate::telemetry::LogTarget;
 
 #[derive(Debug, Args)]

@@ -44,15 +44,26 @@ impl AppState {
 /// Request body and query errors become 400s in our error shape, naming what is wrong
 /// (serde's message names the field: "unknown field `wieght`", "missing field `name`").
 pub fn extractor_config(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().limit(4 * 1024 * 1024).error_handler(|e, _| {
-        let msg = match &e {
-            actix_web::error::JsonPayloadError::Deserialize(d) => format!("request body: {d}"),
-            other => format!("request body: {other}"),
-        };
-        ApiError::BadRequest(msg).into()
-    }))
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(4 * 1024 * 1024)
+            .error_handler(|e, _| {
+                let msg = match &e {
+                    actix_web::error::JsonPayloadError::Deserialize(d) => {
+                        format!("request body: {d}")
+                    }
+                    other => format!("request body: {other}"),
+                };
+                ApiError::BadRequest(msg).into()
+            }),
+    )
     .app_data(web::PathConfig::default().error_handler(|e, req| {
-        ApiError::NotFound(format!("no route for {} {} ({e})", req.method(), req.path())).into()
+        ApiError::NotFound(format!(
+            "no route for {} {} ({e})",
+            req.method(),
+            req.path()
+        ))
+        .into()
     }));
 }
 
@@ -78,7 +89,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, docs: bool) {
         .route("/healthz", web::get().to(system::health))
         .route("/version", web::get().to(system::version))
         .service(
-            web::scope("/admin").wrap(from_fn(middleware::require_admin)).configure(admin::routes),
+            web::scope("/admin")
+                .wrap(from_fn(middleware::require_admin))
+                .configure(admin::routes),
         )
         .default_service(web::to(not_found));
 }

@@ -11,7 +11,7 @@ use utoipa::openapi::security::{
 };
 use utoipa::openapi::{
     ArrayBuilder, ComponentsBuilder, ContentBuilder, HttpMethod, InfoBuilder, ObjectBuilder,
-    OpenApi, OpenApiBuilder, PathItem, Paths, Ref, RefOr, Required, ResponseBuilder, Schema, Type,
+    OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required, ResponseBuilder, Schema, Type,
 };
 
 use super::admin::table::{Body, SchemaUse};
@@ -39,7 +39,12 @@ pub fn document() -> OpenApi {
             op = op.request_body(Some(
                 RequestBodyBuilder::new()
                     .required(Some(Required::True))
-                    .content("application/json", ContentBuilder::new().schema(Some(body_schema(body, &mut schemas))).build())
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(body_schema(body, &mut schemas)))
+                            .build(),
+                    )
                     .build(),
             ));
         }
@@ -47,18 +52,34 @@ pub fn document() -> OpenApi {
         if let Some(body) = &doc.response {
             response = response.content(
                 "application/json",
-                ContentBuilder::new().schema(Some(body_schema(body, &mut schemas))).build(),
+                ContentBuilder::new()
+                    .schema(Some(body_schema(body, &mut schemas)))
+                    .build(),
             );
         }
         op = op.response(doc.status.to_string(), response.build());
         for (status, what) in [
-            ("400", "The request is malformed or a field breaks a rule (error.param names it)"),
+            (
+                "400",
+                "The request is malformed or a field breaks a rule (error.param names it)",
+            ),
             ("401", "No admin key"),
             ("403", "Wrong admin key"),
             ("404", "The named thing does not exist"),
             ("409", "Conflicts with an existing name"),
         ] {
-            op = op.response(status, ResponseBuilder::new().description(what).content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Error"))).build()).build());
+            op = op.response(
+                status,
+                ResponseBuilder::new()
+                    .description(what)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Error")))
+                            .build(),
+                    )
+                    .build(),
+            );
         }
         let method = match entry.method.as_str() {
             "GET" => HttpMethod::Get,
@@ -74,8 +95,14 @@ pub fn document() -> OpenApi {
 
     let components = ComponentsBuilder::new()
         .schemas_from_iter(schemas)
-        .security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()))
-        .security_scheme("admin_key_header", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Admin-Key"))))
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        )
+        .security_scheme(
+            "admin_key_header",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Admin-Key"))),
+        )
         .build();
     OpenApiBuilder::new()
         .info(
@@ -98,7 +125,13 @@ fn operation_id(method: &str, path: &str) -> String {
     let words: Vec<String> = path
         .trim_start_matches("/admin/")
         .split('/')
-        .map(|seg| if seg == "{id}" { "by_id".to_string() } else { seg.replace('-', "_") })
+        .map(|seg| {
+            if seg == "{id}" {
+                "by_id".to_string()
+            } else {
+                seg.replace('-', "_")
+            }
+        })
         .collect();
     format!("{}_{}", method.to_ascii_lowercase(), words.join("_"))
 }
@@ -114,7 +147,9 @@ fn status_text(status: u16) -> &'static str {
 
 fn reference(used: &SchemaUse, schemas: &mut BTreeMap<String, RefOr<Schema>>) -> RefOr<Schema> {
     for (name, schema) in &used.schemas {
-        schemas.entry(name.clone()).or_insert_with(|| schema.clone());
+        schemas
+            .entry(name.clone())
+            .or_insert_with(|| schema.clone());
     }
     Ref::from_schema_name(used.name.clone()).into()
 }
@@ -137,9 +172,10 @@ fn body_schema(body: &Body, schemas: &mut BTreeMap<String, RefOr<Schema>>) -> Re
                 .required("total")
                 .into()
         }
-        Body::Object(what) => {
-            ObjectBuilder::new().schema_type(Type::Object).description(Some(*what)).into()
-        }
+        Body::Object(what) => ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(*what))
+            .into(),
     }
 }
 

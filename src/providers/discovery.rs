@@ -26,14 +26,22 @@ pub enum DiscoveryError {
     #[error("cannot reach {url}: {message}")]
     Unreachable { url: String, message: String },
     #[error("{url} answered HTTP {status}: {message}")]
-    Status { url: String, status: u16, message: String },
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
     #[error("{url} answered something that is not a model list: {message}")]
     Malformed { url: String, message: String },
 }
 
 /// The base URL without a trailing slash, or the kind's default.
 pub fn base_url(p: &Provider) -> String {
-    let base = if p.base_url.is_empty() { p.kind.default_base_url() } else { &p.base_url };
+    let base = if p.base_url.is_empty() {
+        p.kind.default_base_url()
+    } else {
+        &p.base_url
+    };
     base.trim_end_matches('/').to_string()
 }
 
@@ -84,8 +92,11 @@ pub async fn list_models(
             req = req.header(k, v);
         }
         let body = fetch_json(req, &url).await?;
-        let (page, next) = parse_page(provider.kind, &body)
-            .ok_or_else(|| DiscoveryError::Malformed { url: url.clone(), message: snippet(&body) })?;
+        let (page, next) =
+            parse_page(provider.kind, &body).ok_or_else(|| DiscoveryError::Malformed {
+                url: url.clone(),
+                message: snippet(&body),
+            })?;
         models.extend(page);
         match next {
             Some(n) => cursor = Some(n),
@@ -115,7 +126,11 @@ async fn fetch_json(req: reqwest::RequestBuilder, url: &str) -> Result<Value, Di
             .and_then(Value::as_str)
             .map(str::to_owned)
             .unwrap_or_else(|| text.chars().take(200).collect());
-        return Err(DiscoveryError::Status { url: url.to_string(), status: status.as_u16(), message });
+        return Err(DiscoveryError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+            message,
+        });
     }
     serde_json::from_str(&text).map_err(|e| DiscoveryError::Malformed {
         url: url.to_string(),
@@ -131,7 +146,10 @@ fn parse_page(kind: ProviderKind, body: &Value) -> Option<(Vec<UpstreamModel>, O
             let models = data
                 .iter()
                 .filter_map(|m| m.get("id")?.as_str())
-                .map(|id| UpstreamModel { id: id.to_string(), display_name: None })
+                .map(|id| UpstreamModel {
+                    id: id.to_string(),
+                    display_name: None,
+                })
                 .collect();
             Some((models, None))
         }
@@ -142,13 +160,23 @@ fn parse_page(kind: ProviderKind, body: &Value) -> Option<(Vec<UpstreamModel>, O
                 .filter_map(|m| {
                     Some(UpstreamModel {
                         id: m.get("id")?.as_str()?.to_string(),
-                        display_name: m.get("display_name").and_then(Value::as_str).map(str::to_owned),
+                        display_name: m
+                            .get("display_name")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
                     })
                 })
                 .collect();
-            let more = body.get("has_more").and_then(Value::as_bool).unwrap_or(false);
+            let more = body
+                .get("has_more")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             let next = more
-                .then(|| body.get("last_id").and_then(Value::as_str).map(str::to_owned))
+                .then(|| {
+                    body.get("last_id")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
                 .flatten();
             Some((models, next))
         }
@@ -161,7 +189,10 @@ fn parse_page(kind: ProviderKind, body: &Value) -> Option<(Vec<UpstreamModel>, O
                     let name = m.get("name")?.as_str()?;
                     Some(UpstreamModel {
                         id: name.strip_prefix("models/").unwrap_or(name).to_string(),
-                        display_name: m.get("displayName").and_then(Value::as_str).map(str::to_owned),
+                        display_name: m
+                            .get("displayName")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
                     })
                 })
                 .collect();
@@ -186,8 +217,11 @@ mod tests {
 
     #[test]
     fn each_protocol_page_shape_is_read_with_its_cursor() {
-        let (m, next) =
-            parse_page(ProviderKind::OpenAi, &json!({"data":[{"id":"gpt-4o"},{"id":"o3"}]})).unwrap();
+        let (m, next) = parse_page(
+            ProviderKind::OpenAi,
+            &json!({"data":[{"id":"gpt-4o"},{"id":"o3"}]}),
+        )
+        .unwrap();
         assert_eq!(m.len(), 2);
         assert!(next.is_none());
         let (m, next) = parse_page(

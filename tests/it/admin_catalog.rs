@@ -32,7 +32,10 @@ fn call_with(
             for (k, v) in headers {
                 req = req.header(*k, *v);
             }
-            let req = req.header("content-type", "application/json").body(b.to_string()).unwrap();
+            let req = req
+                .header("content-type", "application/json")
+                .body(b.to_string())
+                .unwrap();
             agent.run(req)
         }
         None => {
@@ -46,7 +49,10 @@ fn call_with(
     .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     let status = res.status().as_u16();
     let text = res.body_mut().read_to_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 fn start(dir: &std::path::Path, extra: &[(&str, &str)]) -> Server {
@@ -60,15 +66,24 @@ fn every_admin_route_answers_401_without_a_key_and_403_with_a_wrong_one() {
     let dir = tempfile::tempdir().unwrap();
     let srv = start(dir.path(), &[]);
     let table = llm_orchestrator::http::admin::route_table();
-    assert!(table.len() >= 30, "the table lists the routes: {table:?}");
+    assert!(
+        table.len() >= 30,
+        "the table lists the routes: {}",
+        table.len()
+    );
     for entry in table {
         let method = entry.method;
         let path = entry.path.replace("{id}", "1");
         let body = (method != "GET" && method != "DELETE").then(|| json!({}));
         let (status, _) = call_with(&srv, method.as_str(), &path, body.clone(), &[]);
         assert_eq!(status, 401, "{method} {path} without a key");
-        let (status, _) =
-            call_with(&srv, method.as_str(), &path, body, &[("Authorization", "Bearer wrong-key-123")]);
+        let (status, _) = call_with(
+            &srv,
+            method.as_str(),
+            &path,
+            body,
+            &[("Authorization", "Bearer wrong-key-123")],
+        );
         assert_eq!(status, 403, "{method} {path} with a wrong key");
     }
 }
@@ -82,43 +97,84 @@ fn providers_models_routes_and_keys_round_trip_with_specific_errors() {
         &srv,
         "POST",
         "/admin/providers",
-        Some(json!({"name":"openai-main","kind":"openai","base_url":"https://api.openai.com/v1",
-                     "keys":[{"label":"k1","key":LEAK}]})),
+        Some(
+            json!({"name":"openai-main","kind":"openai","base_url":"https://api.openai.com/v1",
+                     "keys":[{"label":"k1","key":LEAK}]}),
+        ),
     );
     assert_eq!(s, 201, "{p}");
     let pid = p["id"].as_i64().unwrap();
     assert_eq!(p["keys"][0]["label"], "k1");
     assert!(p["keys"][0]["key_hint"].as_str().unwrap().contains('…'));
 
-    let (s, e) = call(&srv, "POST", "/admin/providers", Some(json!({"name":"openai-main","kind":"openai"})));
+    let (s, e) = call(
+        &srv,
+        "POST",
+        "/admin/providers",
+        Some(json!({"name":"openai-main","kind":"openai"})),
+    );
     assert_eq!(s, 409, "{e}");
-    assert!(e["error"]["message"].as_str().unwrap().contains("openai-main"), "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("openai-main"),
+        "{e}"
+    );
 
-    let (s, e) = call(&srv, "PATCH", &format!("/admin/providers/{pid}"), Some(json!({"wieght": 3})));
+    let (s, e) = call(
+        &srv,
+        "PATCH",
+        &format!("/admin/providers/{pid}"),
+        Some(json!({"wieght": 3})),
+    );
     assert_eq!(s, 400);
-    assert!(e["error"]["message"].as_str().unwrap().contains("wieght"), "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("wieght"),
+        "{e}"
+    );
 
-    let (s, e) = call(&srv, "PATCH", &format!("/admin/providers/{pid}"), Some(json!({"weight": -5})));
+    let (s, e) = call(
+        &srv,
+        "PATCH",
+        &format!("/admin/providers/{pid}"),
+        Some(json!({"weight": -5})),
+    );
     assert_eq!(s, 400, "{e}");
     assert_eq!(e["error"]["param"], "weight");
 
-    let (s, p2) = call(&srv, "PATCH", &format!("/admin/providers/{pid}"), Some(json!({"weight": 7})));
+    let (s, p2) = call(
+        &srv,
+        "PATCH",
+        &format!("/admin/providers/{pid}"),
+        Some(json!({"weight": 7})),
+    );
     assert_eq!(s, 200);
     assert_eq!(p2["weight"], 7);
     assert_eq!(p2["name"], "openai-main", "PATCH leaves other fields alone");
 
     let (s, e) = call(&srv, "GET", "/admin/providers/999999", None);
     assert_eq!(s, 404);
-    assert!(e["error"]["message"].as_str().unwrap().contains("999999"), "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("999999"),
+        "{e}"
+    );
 
-    let (s, m) = call(&srv, "POST", "/admin/models", Some(json!({"name":"gpt-4o","aliases":["gpt4o"]})));
+    let (s, m) = call(
+        &srv,
+        "POST",
+        "/admin/models",
+        Some(json!({"name":"gpt-4o","aliases":["gpt4o"]})),
+    );
     assert_eq!(s, 201, "{m}");
     let (s, r) = call(
         &srv,
         "POST",
         "/admin/routes",
-        Some(json!({"model":"gpt-4o","provider":"openai-main","upstream_model":"gpt-4o-2024-08-06",
-                     "capabilities":["tools","vision"]})),
+        Some(
+            json!({"model":"gpt-4o","provider":"openai-main","upstream_model":"gpt-4o-2024-08-06",
+                     "capabilities":["tools","vision"]}),
+        ),
     );
     assert_eq!(s, 201, "{r}");
     assert_eq!(r["model"], "gpt-4o");
@@ -126,7 +182,12 @@ fn providers_models_routes_and_keys_round_trip_with_specific_errors() {
 
     // Filters and paging.
     for name in ["a-1", "a-2", "b-1"] {
-        let (s, _) = call(&srv, "POST", "/admin/providers", Some(json!({"name":name,"kind":"gemini","enabled":name!="a-2"})));
+        let (s, _) = call(
+            &srv,
+            "POST",
+            "/admin/providers",
+            Some(json!({"name":name,"kind":"gemini","enabled":name!="a-2"})),
+        );
         assert_eq!(s, 201);
     }
     let (_, page) = call(&srv, "GET", "/admin/providers?kind=gemini&limit=2", None);
@@ -135,16 +196,34 @@ fn providers_models_routes_and_keys_round_trip_with_specific_errors() {
     let (_, page) = call(&srv, "GET", "/admin/providers?q=a-&enabled=true", None);
     assert_eq!(page["total"], 1, "{page}");
     let (s, e) = call(&srv, "GET", "/admin/providers?enabeld=true", None);
-    assert_eq!(s, 400, "a misspelt filter is an error, not a silent match-all: {e}");
+    assert_eq!(
+        s, 400,
+        "a misspelt filter is an error, not a silent match-all: {e}"
+    );
 
     // Batch: disable two, then an all-or-nothing delete with one unknown id.
     let (_, page) = call(&srv, "GET", "/admin/providers?kind=gemini", None);
-    let ids: Vec<i64> = page["data"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
-    let (s, b) = call(&srv, "POST", "/admin/providers/batch", Some(json!({"action":"disable","ids":ids})));
+    let ids: Vec<i64> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    let (s, b) = call(
+        &srv,
+        "POST",
+        "/admin/providers/batch",
+        Some(json!({"action":"disable","ids":ids})),
+    );
     assert_eq!((s, b["affected"].as_i64()), (200, Some(3)), "{b}");
     let mut with_unknown = ids.clone();
     with_unknown.push(424242);
-    let (s, _) = call(&srv, "POST", "/admin/providers/batch", Some(json!({"action":"delete","ids":with_unknown})));
+    let (s, _) = call(
+        &srv,
+        "POST",
+        "/admin/providers/batch",
+        Some(json!({"action":"delete","ids":with_unknown})),
+    );
     assert_eq!(s, 404);
     let (_, page) = call(&srv, "GET", "/admin/providers?kind=gemini", None);
     assert_eq!(page["total"], 3, "nothing was deleted");
@@ -172,19 +251,37 @@ fn providers_models_routes_and_keys_round_trip_with_specific_errors() {
 fn client_keys_are_shown_once_and_rotate_and_revoke() {
     let dir = tempfile::tempdir().unwrap();
     let srv = start(dir.path(), &[]);
-    let (s, k) = call(&srv, "POST", "/admin/client-keys", Some(json!({"name":"team-a","allowed_models":["gpt-4o"]})));
+    let (s, k) = call(
+        &srv,
+        "POST",
+        "/admin/client-keys",
+        Some(json!({"name":"team-a","allowed_models":["gpt-4o"]})),
+    );
     assert_eq!(s, 201, "{k}");
     let key = k["key"].as_str().unwrap().to_string();
     let id = k["id"].as_i64().unwrap();
     assert!(key.starts_with("sk-llmo-"));
     assert!(key.starts_with(k["key_prefix"].as_str().unwrap()));
     let (_, got) = call(&srv, "GET", &format!("/admin/client-keys/{id}"), None);
-    assert!(got.get("key").is_none(), "a read never returns the key: {got}");
+    assert!(
+        got.get("key").is_none(),
+        "a read never returns the key: {got}"
+    );
 
-    let (s, rotated) = call(&srv, "POST", &format!("/admin/client-keys/{id}/rotate"), None);
+    let (s, rotated) = call(
+        &srv,
+        "POST",
+        &format!("/admin/client-keys/{id}/rotate"),
+        None,
+    );
     assert_eq!(s, 200);
     assert_ne!(rotated["key"], key);
-    let (s, revoked) = call(&srv, "POST", &format!("/admin/client-keys/{id}/revoke"), None);
+    let (s, revoked) = call(
+        &srv,
+        "POST",
+        &format!("/admin/client-keys/{id}/revoke"),
+        None,
+    );
     assert_eq!(s, 200);
     assert_eq!(revoked["enabled"], false);
     let (_, snap) = call(&srv, "GET", "/admin/catalog/snapshot", None);
@@ -206,42 +303,75 @@ fn models_are_discovered_live_in_each_protocol_and_imported_with_routes() {
             &srv,
             "POST",
             "/admin/providers",
-            Some(json!({"name":name,"kind":kind,"base_url":base,"keys":[{"label":"k","key":LEAK}]})),
+            Some(
+                json!({"name":name,"kind":kind,"base_url":base,"keys":[{"label":"k","key":LEAK}]}),
+            ),
         );
         assert_eq!(s, 201, "{p}");
         let id = p["id"].as_i64().unwrap();
         let (s, found) = call(&srv, "GET", &format!("/admin/providers/{id}/models"), None);
         assert_eq!(s, 200, "{kind}: {found}");
-        let ids: Vec<_> = found["data"].as_array().unwrap().iter().map(|m| m["id"].clone()).collect();
+        let ids: Vec<_> = found["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].clone())
+            .collect();
         assert_eq!(ids, [json!("model-a"), json!("model-b")], "{kind}");
     }
     // Gemini's key travels in a header, never in the URL.
     for seen in upstream.seen() {
         assert!(!seen.uri.contains(LEAK), "key in a URL: {}", seen.uri);
     }
-    let gemini = upstream.seen().into_iter().find(|s| s.uri.starts_with("/v1beta")).unwrap();
+    let gemini = upstream
+        .seen()
+        .into_iter()
+        .find(|s| s.uri.starts_with("/v1beta"))
+        .unwrap();
     assert_eq!(gemini.header("x-goog-api-key"), Some(LEAK));
 
     let (_, p) = call(&srv, "GET", "/admin/providers?q=oa", None);
     let oa = p["data"][0]["id"].as_i64().unwrap();
-    let (s, report) = call(&srv, "POST", &format!("/admin/providers/{oa}/models/import"), Some(json!({"models":["model-a"]})));
+    let (s, report) = call(
+        &srv,
+        "POST",
+        &format!("/admin/providers/{oa}/models/import"),
+        Some(json!({"models":["model-a"]})),
+    );
     assert_eq!(s, 200, "{report}");
     let (_, routes) = call(&srv, "GET", "/admin/routes", None);
     assert_eq!(routes["total"], 1);
     assert_eq!(routes["data"][0]["upstream_model"], "model-a");
     // Importing again changes nothing.
-    let (_, report) = call(&srv, "POST", &format!("/admin/providers/{oa}/models/import"), Some(json!({"models":["model-a"]})));
+    let (_, report) = call(
+        &srv,
+        "POST",
+        &format!("/admin/providers/{oa}/models/import"),
+        Some(json!({"models":["model-a"]})),
+    );
     assert_eq!(report["changes"], json!([]), "{report}");
-    let (s, e) = call(&srv, "POST", &format!("/admin/providers/{oa}/models/import"), Some(json!({"models":["nope"]})));
+    let (s, e) = call(
+        &srv,
+        "POST",
+        &format!("/admin/providers/{oa}/models/import"),
+        Some(json!({"models":["nope"]})),
+    );
     assert_eq!(s, 400, "{e}");
     assert!(!srv.proc.output().contains(LEAK));
 }
 
 #[test]
 fn a_write_on_one_instance_reaches_the_other_within_a_second_through_redis() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let Some(db) = rt.block_on(TestDb::mysql()) else { return };
-    let Some(redis) = proc::shared_redis_url() else { return };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(db) = rt.block_on(TestDb::mysql()) else {
+        return;
+    };
+    let Some(redis) = proc::shared_redis_url() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     // Both instances share the database, Redis and the master key; a long periodic refresh
     // proves the update came through Redis, not the backstop.
@@ -257,15 +387,27 @@ fn a_write_on_one_instance_reaches_the_other_within_a_second_through_redis() {
     ];
     let a = start(dir.path(), &env);
     let b = start(dir.path(), &env);
-    let (s, _) = call(&a, "POST", "/admin/models", Some(json!({"name":"shared-model"})));
+    let (s, _) = call(
+        &a,
+        "POST",
+        "/admin/models",
+        Some(json!({"name":"shared-model"})),
+    );
     assert_eq!(s, 201);
     let written = Instant::now();
     loop {
         let (_, snap) = call(&b, "GET", "/admin/catalog/snapshot", None);
-        if snap["models"].as_array().unwrap().contains(&json!("shared-model")) {
+        if snap["models"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("shared-model"))
+        {
             break;
         }
-        assert!(written.elapsed() < Duration::from_secs(1), "instance b did not see the write: {snap}");
+        assert!(
+            written.elapsed() < Duration::from_secs(1),
+            "instance b did not see the write: {snap}"
+        );
         // Polling a condition with a deadline, not waiting for readiness.
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -279,16 +421,34 @@ fn the_openapi_document_lists_every_admin_route_and_docs_follow_the_switch() {
     assert_eq!(s, 200);
     let paths = spec["paths"].as_object().unwrap();
     for entry in llm_orchestrator::http::admin::route_table() {
-        let item = paths.get(&entry.path).unwrap_or_else(|| panic!("{} missing", entry.path));
-        assert!(item.get(entry.method.as_str().to_lowercase()).is_some(), "{} {}", entry.method, entry.path);
+        let item = paths
+            .get(&entry.path)
+            .unwrap_or_else(|| panic!("{} missing", entry.path));
+        assert!(
+            item.get(entry.method.as_str().to_lowercase()).is_some(),
+            "{} {}",
+            entry.method,
+            entry.path
+        );
     }
     let schemas = spec["components"]["schemas"].as_object().unwrap();
-    for name in ["NewProvider", "ProviderPatch", "Route", "IssuedClientKey", "Error"] {
+    for name in [
+        "NewProvider",
+        "ProviderPatch",
+        "Route",
+        "IssuedClientKey",
+        "Error",
+    ] {
         assert!(schemas.contains_key(name), "schema {name} missing");
     }
     let mut res = http().get(srv.url("/docs/")).call().unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    assert!(res.body_mut().read_to_string().unwrap().to_lowercase().contains("swagger"));
+    assert!(res
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .to_lowercase()
+        .contains("swagger"));
 
     let prod = start(dir.path(), &[("APP_ENV", "production")]);
     let (s, _) = call_with(&prod, "GET", "/openapi.json", None, &[]);

@@ -175,6 +175,38 @@ impl Store {
         })
     }
 
+    /// Issues several keys in one transaction: all or nothing. Each key is shown once, here.
+    pub async fn create_client_keys(
+        &self,
+        items: Vec<NewClientKey>,
+    ) -> Result<Vec<IssuedClientKey>, StoreError> {
+        for (i, item) in items.iter().enumerate() {
+            item.validate().map_err(|e| {
+                StoreError::Invalid(crate::catalog::model::Invalid::new(
+                    format!("items[{i}].{}", e.field),
+                    e.message,
+                ))
+            })?;
+        }
+        let issued: Vec<_> = items.iter().map(|_| issue()).collect();
+        tx!(&self.db, TxMode::Write, c => {
+            let mut out = Vec::with_capacity(items.len());
+            for (new, (key, hash, prefix)) in items.iter().zip(&issued) {
+                let write = client_key_write(new);
+                let values = (
+                    &write,
+                    client_keys::key_hash.eq(hash),
+                    client_keys::key_prefix.eq(prefix),
+                    client_keys::created_at.eq(write.updated_at),
+                );
+                let id = insert_returning_id!(c, client_keys, values)?;
+                let client_key = ClientKey::get(c, id).await?;
+                out.push(IssuedClientKey { key: key.clone(), client_key });
+            }
+            Ok::<_, StoreError>(out)
+        })
+    }
+
     pub async fn update_client_key(
         &self,
         id: i64,

@@ -87,7 +87,10 @@ async fn list_keys(
     state: web::Data<AppState>,
     provider: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let keys = state.store().list_provider_keys(provider.into_inner()).await?;
+    let keys = state
+        .store()
+        .list_provider_keys(provider.into_inner())
+        .await?;
     Ok(HttpResponse::Ok().json(json!({ "data": keys })))
 }
 
@@ -96,7 +99,10 @@ async fn create_key(
     provider: web::Path<i64>,
     body: web::Json<NewProviderKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = state.store().create_provider_key(provider.into_inner(), body.into_inner()).await?;
+    let key = state
+        .store()
+        .create_provider_key(provider.into_inner(), body.into_inner())
+        .await?;
     state.catalog.changed().await;
     Ok(HttpResponse::Created().json(key))
 }
@@ -134,7 +140,9 @@ async fn batch_keys(
 async fn check_keys_belong(state: &AppState, provider: i64, ids: &[i64]) -> Result<(), ApiError> {
     let keys = state.store().list_provider_keys(provider).await?;
     match ids.iter().find(|id| !keys.iter().any(|k| k.id == **id)) {
-        Some(id) => Err(ApiError::NotFound(format!("provider {provider} has no key {id}"))),
+        Some(id) => Err(ApiError::NotFound(format!(
+            "provider {provider} has no key {id}"
+        ))),
         None => Ok(()),
     }
 }
@@ -148,7 +156,10 @@ async fn update_key(
     id: web::Path<i64>,
     body: web::Json<ProviderKeyPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = state.store().update_provider_key(id.into_inner(), body.into_inner()).await?;
+    let key = state
+        .store()
+        .update_provider_key(id.into_inner(), body.into_inner())
+        .await?;
     state.catalog.changed().await;
     Ok(HttpResponse::Ok().json(key))
 }
@@ -203,10 +214,14 @@ async fn upstream_models(
     entry: &ProviderEntry,
 ) -> Result<Vec<UpstreamModel>, ApiError> {
     let p = &entry.provider;
-    let key = entry.keys.iter().find(|k| k.key.enabled).ok_or_else(|| ApiError::Invalid {
-        param: "keys".into(),
-        message: format!("provider `{}` has no enabled key to ask with", p.name),
-    })?;
+    let key = entry
+        .keys
+        .iter()
+        .find(|k| k.key.enabled)
+        .ok_or_else(|| ApiError::Invalid {
+            param: "keys".into(),
+            message: format!("provider `{}` has no enabled key to ask with", p.name),
+        })?;
     let timeout = p
         .total_timeout_ms
         .map(|ms| Duration::from_millis(ms.max(1) as u64))
@@ -301,12 +316,17 @@ async fn import_models(
         });
         if !routed {
             doc.routes.push(RouteDoc {
-                model: existing.map(|m| m.model.name.clone()).unwrap_or_else(|| name.clone()),
+                model: existing
+                    .map(|m| m.model.name.clone())
+                    .unwrap_or_else(|| name.clone()),
                 provider: provider.name.clone(),
                 upstream_model: Some(name.clone()),
                 weight: body.weight,
                 priority: body.priority,
-                capabilities: body.capabilities.clone().unwrap_or_else(|| Capability::DEFAULT.to_vec()),
+                capabilities: body
+                    .capabilities
+                    .clone()
+                    .unwrap_or_else(|| Capability::DEFAULT.to_vec()),
                 param_overrides: Default::default(),
                 price_input: 0.0,
                 price_output: 0.0,
@@ -316,7 +336,10 @@ async fn import_models(
             });
         }
     }
-    let report = state.store().import_catalog(&doc, ImportOptions::default()).await?;
+    let report = state
+        .store()
+        .import_catalog(&doc, ImportOptions::default())
+        .await?;
     state.catalog.changed().await;
     Ok(HttpResponse::Ok().json(report))
 }

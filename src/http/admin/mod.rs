@@ -24,7 +24,10 @@ pub fn route_table() -> Vec<Entry> {
     define(&mut t);
     t.into_entries()
         .into_iter()
-        .map(|e| Entry { path: format!("/admin{}", e.path), ..e })
+        .map(|e| Entry {
+            path: format!("/admin{}", e.path),
+            ..e
+        })
         .collect()
 }
 
@@ -32,8 +35,14 @@ fn define(t: &mut RouteTable<'_>) {
     t.add(
         Method::GET,
         "/health",
-        doc("system", "Database, Redis, uptime and version of this instance")
-            .returns_object(200, "status, database, redis, uptime_seconds, version, warnings"),
+        doc(
+            "system",
+            "Database, Redis, uptime and version of this instance",
+        )
+        .returns_object(
+            200,
+            "status, database, redis, uptime_seconds, version, warnings",
+        ),
         health::system_health,
     );
     register::<Providers>(t);

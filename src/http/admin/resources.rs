@@ -23,6 +23,8 @@ use crate::error::ApiError;
 use crate::http::AppState;
 
 /// One catalog resource as the admin API sees it.
+// actix runs handlers on single-threaded workers, so these futures need not be `Send`.
+#[allow(async_fn_in_trait)]
 pub trait Resource: 'static {
     /// Path segment, e.g. `providers`.
     const PATH: &'static str;
@@ -41,7 +43,10 @@ pub trait Resource: 'static {
     async fn create(s: &Store, new: Self::New) -> Result<Self::Created, StoreError>;
     async fn update(s: &Store, id: i64, patch: Self::Patch) -> Result<Self::Item, StoreError>;
     async fn delete(s: &Store, id: i64) -> Result<(), StoreError>;
-    async fn create_many(s: &Store, items: Vec<Self::New>) -> Result<Vec<Self::Created>, StoreError>;
+    async fn create_many(
+        s: &Store,
+        items: Vec<Self::New>,
+    ) -> Result<Vec<Self::Created>, StoreError>;
     async fn delete_many(s: &Store, ids: &[i64]) -> Result<u64, StoreError>;
     async fn set_enabled(s: &Store, ids: &[i64], enabled: bool) -> Result<u64, StoreError>;
 }
@@ -87,10 +92,16 @@ pub fn list_query<F: DeserializeOwned>(
 ) -> Result<(F, Paging), ApiError> {
     let raw: HashMap<String, String> = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| ApiError::BadRequest(format!("query string: {e}")))?;
-    if let Some(bad) = raw.keys().find(|k| !allowed.contains(&k.as_str()) && *k != "limit" && *k != "offset") {
+    if let Some(bad) = raw
+        .keys()
+        .find(|k| !allowed.contains(&k.as_str()) && *k != "limit" && *k != "offset")
+    {
         return Err(ApiError::Invalid {
             param: bad.clone(),
-            message: format!("unknown query parameter; known: limit, offset, {}", allowed.join(", ")),
+            message: format!(
+                "unknown query parameter; known: limit, offset, {}",
+                allowed.join(", ")
+            ),
         });
     }
     let number = |name: &str| -> Result<Option<i64>, ApiError> {
@@ -308,7 +319,11 @@ impl Resource for ClientKeys {
     type Patch = ClientKeyPatch;
     type Filter = ClientKeyFilter;
 
-    async fn list(s: &Store, f: &ClientKeyFilter, p: Paging) -> Result<Page<ClientKey>, StoreError> {
+    async fn list(
+        s: &Store,
+        f: &ClientKeyFilter,
+        p: Paging,
+    ) -> Result<Page<ClientKey>, StoreError> {
         s.list_client_keys(f, p).await
     }
     async fn get(s: &Store, id: i64) -> Result<ClientKey, StoreError> {

@@ -22,7 +22,10 @@ impl SchemaUse {
         let mut schemas = Vec::new();
         T::schemas(&mut schemas);
         schemas.push((T::name().into_owned(), T::schema()));
-        SchemaUse { name: T::name().into_owned(), schemas }
+        SchemaUse {
+            name: T::name().into_owned(),
+            schemas,
+        }
     }
 }
 
@@ -51,7 +54,13 @@ pub struct Doc {
 
 /// Starts a route's documentation: `doc("catalog", "List providers")`.
 pub fn doc(tag: &'static str, summary: impl Into<String>) -> Doc {
-    Doc { summary: summary.into(), tag, request: None, status: 200, response: None }
+    Doc {
+        summary: summary.into(),
+        tag,
+        request: None,
+        status: 200,
+        response: None,
+    }
 }
 
 impl Doc {
@@ -102,11 +111,17 @@ pub struct RouteTable<'a> {
 
 impl<'a> RouteTable<'a> {
     pub fn registering(cfg: &'a mut web::ServiceConfig) -> RouteTable<'a> {
-        RouteTable { cfg: Some(cfg), entries: Vec::new() }
+        RouteTable {
+            cfg: Some(cfg),
+            entries: Vec::new(),
+        }
     }
 
     pub fn listing() -> RouteTable<'static> {
-        RouteTable { cfg: None, entries: Vec::new() }
+        RouteTable {
+            cfg: None,
+            entries: Vec::new(),
+        }
     }
 
     pub fn add<F, Args>(&mut self, method: Method, path: &str, doc: Doc, handler: F) -> &mut Self
@@ -115,7 +130,11 @@ impl<'a> RouteTable<'a> {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.entries.push(Entry { method: method.clone(), path: path.to_string(), doc });
+        self.entries.push(Entry {
+            method: method.clone(),
+            path: path.to_string(),
+            doc,
+        });
         if let Some(cfg) = self.cfg.as_deref_mut() {
             cfg.route(path, web::method(method).to(handler));
         }

@@ -21,7 +21,10 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -43,8 +46,10 @@ impl MockUpstream {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let state =
-            MockState { seen: seen.clone(), models: Arc::new(models.iter().map(|s| s.to_string()).collect()) };
+        let state = MockState {
+            seen: seen.clone(),
+            models: Arc::new(models.iter().map(|s| s.to_string()).collect()),
+        };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -112,8 +117,11 @@ async fn v1_models(state: web::Data<MockState>, req: HttpRequest) -> HttpRespons
         return HttpResponse::Unauthorized()
             .json(json!({ "error": { "message": "no key", "type": "invalid_request_error" } }));
     }
-    let data: Vec<_> =
-        state.models.iter().map(|m| json!({ "id": m, "object": "model", "owned_by": "mock" })).collect();
+    let data: Vec<_> = state
+        .models
+        .iter()
+        .map(|m| json!({ "id": m, "object": "model", "owned_by": "mock" }))
+        .collect();
     HttpResponse::Ok().json(json!({ "object": "list", "data": data }))
 }
 
