@@ -3,8 +3,10 @@
 //! Each subcommand lives in its own file and gets the same config loader through
 //! [`load_config`]; flags here are the highest-precedence config layer.
 
+pub mod completions;
 pub mod config_cmd;
 pub mod health;
+pub mod man;
 pub mod migrate;
 pub mod serve;
 
@@ -71,6 +73,10 @@ pub enum Command {
     Health(health::HealthArgs),
     /// Inspect the configuration
     Config(config_cmd::ConfigArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write every page into a directory
+    Man(man::ManArgs),
 }
 
 /// Runs the parsed command line.
@@ -80,6 +86,8 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Migrate(args) => migrate::run(&cli, args),
         Command::Health(args) => health::run(&cli, args),
         Command::Config(args) => config_cmd::run(&cli, args),
+        Command::Completions(args) => completions::run(&cli, args),
+        Command::Man(args) => man::run(&cli, args),
     }
 }
 

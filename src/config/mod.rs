@@ -15,10 +15,12 @@ use std::time::Duration;
 
 use crate::db::url::{redact, Backend, DbUrl};
 
+mod example;
 pub mod keys;
 mod sources;
 mod validate;
 
+pub use example::example_toml;
 pub use validate::parse_duration;
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod cli_config;
 mod db;
 mod docs;
+mod generated;
 mod health_cmd;
 mod migrate_cmd;
 mod serve;
