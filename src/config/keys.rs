@@ -110,6 +110,7 @@ pub static KEYS: &[Key] = &[
     key("log.level", Str, Some("info"), &["LOG_LEVEL"], "A level (trace..error, off) or a filter like `info,llm_orchestrator=debug`."),
     key("log.format", Enum(&["text", "json"]), Some("text"), &["LOG_FORMAT"], "Log line format: text or json."),
     key("log.file", Path, None, &["LOG_FILE"], "Also write logs to this file (rotated daily); empty = stdout only."),
+    key("log.rotation", Enum(&["daily", "never"]), Some("daily"), &[], "daily: log.file gets a dated file per day; never: one file, for logrotate (copytruncate)."),
     Key {
         secret: true,
         ..key("security.admin_key", Str, None, &["ADMIN_KEY"], "Key for the admin API and console; at least 16 characters.")

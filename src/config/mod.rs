@@ -307,6 +307,16 @@ pub struct LogConfig {
     pub level: String,
     pub format: LogFormat,
     pub file: Option<PathBuf>,
+    pub rotation: LogRotation,
+}
+
+/// How `log.file` is rotated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogRotation {
+    /// A new dated file (`app.log.2026-11-26`) every day, written by the process itself.
+    Daily,
+    /// One file, opened in append mode, so logrotate's `copytruncate` can rotate it.
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

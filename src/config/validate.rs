@@ -396,6 +396,10 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
                 _ => LogFormat::Text,
             },
             file: v.opt_str("log.file").map(PathBuf::from),
+            rotation: match v.str("log.rotation").as_str() {
+                "never" => LogRotation::Never,
+                _ => LogRotation::Daily,
+            },
         },
         security: SecurityConfig {
             admin_key: v.opt_str("security.admin_key").map(Secret::new),

@@ -6,5 +6,6 @@ mod docs;
 mod generated;
 mod health_cmd;
 mod migrate_cmd;
+mod packaging;
 mod serve;
 mod util;
