@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply or inspect database migrations')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Check a running server (and with --deep, its database and Redis)')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Create, verify or restore database backups')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write every page into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -239,6 +240,91 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
         'llm-orchestrator;config;help;help' {
             break
         }
+        'llm-orchestrator;backup' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format; overrides log.format')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database URL; overrides database.url / DATABASE_URL')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Write a consistent backup of every table (safe while `serve` runs)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a backup file''s structure, row counts and checksum (exit 1 if corrupt)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Load a backup into the configured database, replacing its rows in one transaction')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'llm-orchestrator;backup;create' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory for the backup file; overrides backup.dir')
+            [CompletionResult]::new('--keep-days', '--keep-days', [CompletionResultType]::ParameterName, 'After a successful backup, delete backups in DIR older than N days')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format; overrides log.format')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database URL; overrides database.url / DATABASE_URL')
+            [CompletionResult]::new('--compress', '--compress', [CompletionResultType]::ParameterName, 'gzip the file (.jsonl.gz)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as JSON')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llm-orchestrator;backup;verify' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format; overrides log.format')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database URL; overrides database.url / DATABASE_URL')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as JSON')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llm-orchestrator;backup;restore' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format; overrides log.format')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database URL; overrides database.url / DATABASE_URL')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Replace the contents of a non-empty database')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llm-orchestrator;backup;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Write a consistent backup of every table (safe while `serve` runs)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a backup file''s structure, row counts and checksum (exit 1 if corrupt)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Load a backup into the configured database, replacing its rows in one transaction')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'llm-orchestrator;backup;help;create' {
+            break
+        }
+        'llm-orchestrator;backup;help;verify' {
+            break
+        }
+        'llm-orchestrator;backup;help;restore' {
+            break
+        }
+        'llm-orchestrator;backup;help;help' {
+            break
+        }
         'llm-orchestrator;completions' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write `<dir>/<shell''s file name>` instead of printing to stdout')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml')
@@ -274,6 +360,7 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply or inspect database migrations')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Check a running server (and with --deep, its database and Redis)')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Create, verify or restore database backups')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write every page into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -313,6 +400,21 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
             break
         }
         'llm-orchestrator;help;config;example' {
+            break
+        }
+        'llm-orchestrator;help;backup' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Write a consistent backup of every table (safe while `serve` runs)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a backup file''s structure, row counts and checksum (exit 1 if corrupt)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Load a backup into the configured database, replacing its rows in one transaction')
+            break
+        }
+        'llm-orchestrator;help;backup;create' {
+            break
+        }
+        'llm-orchestrator;help;backup;verify' {
+            break
+        }
+        'llm-orchestrator;help;backup;restore' {
             break
         }
         'llm-orchestrator;help;completions' {

@@ -16,6 +16,9 @@ _llm__orchestrator() {
             ",$1")
                 cmd="llm__orchestrator"
                 ;;
+            llm__orchestrator,backup)
+                cmd="llm__orchestrator__subcmd__backup"
+                ;;
             llm__orchestrator,completions)
                 cmd="llm__orchestrator__subcmd__completions"
                 ;;
@@ -36,6 +39,30 @@ _llm__orchestrator() {
                 ;;
             llm__orchestrator,serve)
                 cmd="llm__orchestrator__subcmd__serve"
+                ;;
+            llm__orchestrator__subcmd__backup,create)
+                cmd="llm__orchestrator__subcmd__backup__subcmd__create"
+                ;;
+            llm__orchestrator__subcmd__backup,help)
+                cmd="llm__orchestrator__subcmd__backup__subcmd__help"
+                ;;
+            llm__orchestrator__subcmd__backup,restore)
+                cmd="llm__orchestrator__subcmd__backup__subcmd__restore"
+                ;;
+            llm__orchestrator__subcmd__backup,verify)
+                cmd="llm__orchestrator__subcmd__backup__subcmd__verify"
+                ;;
+            llm__orchestrator__subcmd__backup__subcmd__help,create)
+                cmd="llm__orchestrator__subcmd__backup__subcmd__help__subcmd__create"
+                ;;
+            llm__orchestrator__subcmd__backup__subcmd__help,help)
+                cmd="llm__orchestrator__subcmd__backup__subcmd__help__subcmd__help"
+                ;;
+            llm__orchestrator__subcmd__backup__subcmd__help,restore)
+                cmd="llm__orchestrator__subcmd__backup__subcmd__help__subcmd__restore"
+                ;;
+            llm__orchestrator__subcmd__backup__subcmd__help,verify)
+                cmd="llm__orchestrator__subcmd__backup__subcmd__help__subcmd__verify"
                 ;;
             llm__orchestrator__subcmd__config,check)
                 cmd="llm__orchestrator__subcmd__config__subcmd__check"
@@ -61,6 +88,9 @@ _llm__orchestrator() {
             llm__orchestrator__subcmd__config__subcmd__help,keys)
                 cmd="llm__orchestrator__subcmd__config__subcmd__help__subcmd__keys"
                 ;;
+            llm__orchestrator__subcmd__help,backup)
+                cmd="llm__orchestrator__subcmd__help__subcmd__backup"
+                ;;
             llm__orchestrator__subcmd__help,completions)
                 cmd="llm__orchestrator__subcmd__help__subcmd__completions"
                 ;;
@@ -81,6 +111,15 @@ _llm__orchestrator() {
                 ;;
             llm__orchestrator__subcmd__help,serve)
                 cmd="llm__orchestrator__subcmd__help__subcmd__serve"
+                ;;
+            llm__orchestrator__subcmd__help__subcmd__backup,create)
+                cmd="llm__orchestrator__subcmd__help__subcmd__backup__subcmd__create"
+                ;;
+            llm__orchestrator__subcmd__help__subcmd__backup,restore)
+                cmd="llm__orchestrator__subcmd__help__subcmd__backup__subcmd__restore"
+                ;;
+            llm__orchestrator__subcmd__help__subcmd__backup,verify)
+                cmd="llm__orchestrator__subcmd__help__subcmd__backup__subcmd__verify"
                 ;;
             llm__orchestrator__subcmd__help__subcmd__config,check)
                 cmd="llm__orchestrator__subcmd__help__subcmd__config__subcmd__check"
@@ -131,8 +170,190 @@ _llm__orchestrator() {
 
     case "${cmd}" in
         llm__orchestrator)
-            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version serve migrate health config completions man help"
+            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version serve migrate health config backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__backup)
+            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version create verify restore help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__backup__subcmd__create)
+            opts="-v -q -h -V --dir --keep-days --compress --json --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__backup__subcmd__help)
+            opts="create verify restore help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__backup__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__backup__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__backup__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__backup__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__backup__subcmd__restore)
+            opts="-v -q -h -V --yes --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__backup__subcmd__verify)
+            opts="-v -q -h -V --json --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -395,8 +616,64 @@ _llm__orchestrator() {
             return 0
             ;;
         llm__subcmd__orchestrator__subcmd__help)
-            opts="serve migrate health config completions man help"
+            opts="serve migrate health config backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__backup)
+            opts="create verify restore"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__backup__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__backup__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__backup__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -36,6 +36,7 @@ complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "s
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "migrate" -d 'Apply or inspect database migrations'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "health" -d 'Check a running server (and with --deep, its database and Redis)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "config" -d 'Inspect the configuration'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "backup" -d 'Create, verify or restore database backups'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "man" -d 'Print the man page, or write every page into a directory'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -147,6 +148,52 @@ complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand config
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "keys" -d 'List every configuration key with its default and environment names'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "example" -d 'Print an example config file: every key, its doc line and its default (commented out)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -f -a "create" -d 'Write a consistent backup of every table (safe while `serve` runs)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -f -a "verify" -d 'Check a backup file\'s structure, row counts and checksum (exit 1 if corrupt)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -f -a "restore" -d 'Load a backup into the configured database, replacing its rows in one transaction'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and not __fish_seen_subcommand_from create verify restore help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -l dir -d 'Directory for the backup file; overrides backup.dir' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -l keep-days -d 'After a successful backup, delete backups in DIR older than N days' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -l compress -d 'gzip the file (.jsonl.gz)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -l json -d 'Print the result as JSON'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from verify" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from verify" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from verify" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from verify" -l json -d 'Print the result as JSON'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from restore" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from restore" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from restore" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from restore" -l yes -d 'Replace the contents of a non-empty database'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from restore" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "create" -d 'Write a consistent backup of every table (safe while `serve` runs)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check a backup file\'s structure, row counts and checksum (exit 1 if corrupt)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Load a backup into the configured database, replacing its rows in one transaction'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand completions" -l dir -d 'Write `<dir>/<shell\'s file name>` instead of printing to stdout' -r -F
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand completions" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand completions" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
@@ -165,16 +212,20 @@ complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand man" -
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand man" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand man" -s h -l help -d 'Print help'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand man" -s V -l version -d 'Print version'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config completions man help" -f -a "serve" -d 'Run the gateway (HTTP server)'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config completions man help" -f -a "migrate" -d 'Apply or inspect database migrations'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config completions man help" -f -a "health" -d 'Check a running server (and with --deep, its database and Redis)'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config completions man help" -f -a "config" -d 'Inspect the configuration'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config completions man help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config completions man help" -f -a "man" -d 'Print the man page, or write every page into a directory'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "serve" -d 'Run the gateway (HTTP server)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "migrate" -d 'Apply or inspect database migrations'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "health" -d 'Check a running server (and with --deep, its database and Redis)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "config" -d 'Inspect the configuration'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "backup" -d 'Create, verify or restore database backups'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "man" -d 'Print the man page, or write every page into a directory'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "run" -d 'Apply pending migrations (safe to run from several instances at once)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "status" -d 'Say whether migrations are pending (exit 1 if so)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "list" -d 'List every migration this binary carries, with its state'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the configuration and print the effective values and their origins'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "keys" -d 'List every configuration key with its default and environment names'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "example" -d 'Print an example config file: every key, its doc line and its default (commented out)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "create" -d 'Write a consistent backup of every table (safe while `serve` runs)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "verify" -d 'Check a backup file\'s structure, row counts and checksum (exit 1 if corrupt)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "restore" -d 'Load a backup into the configured database, replacing its rows in one transaction'

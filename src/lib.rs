@@ -11,6 +11,7 @@
 //! - [`cache`]: optional Redis, time-boxed and fail-open.
 //! - [`security`]: key hashing and the admin key.
 //! - [`status`]: dependency checks shared by `/admin/health` and `health --deep`.
+pub mod backup;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -231,6 +231,7 @@ pub struct Config {
     pub app: AppConfig,
     pub server: ServerConfig,
     pub database: DatabaseConfig,
+    pub backup: BackupConfig,
     pub redis: RedisConfig,
     pub log: LogConfig,
     pub security: SecurityConfig,
@@ -279,6 +280,11 @@ pub struct DatabaseConfig {
     pub auto_migrate: bool,
     pub max_connections: u32,
     pub connect_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct BackupConfig {
+    pub dir: PathBuf,
 }
 
 #[derive(Clone)]

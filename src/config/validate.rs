@@ -383,6 +383,9 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
             max_connections: v.int("database.max_connections"),
             connect_timeout: v.duration("database.connect_timeout"),
         },
+        backup: BackupConfig {
+            dir: PathBuf::from(v.str("backup.dir")),
+        },
         redis: RedisConfig {
             enabled: v.bool("redis.enabled"),
             url: v.str("redis.url"),

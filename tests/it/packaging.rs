@@ -203,11 +203,7 @@ fn the_nginx_site_streams_without_buffering_and_nginx_accepts_it() {
 #[test]
 fn the_dockerfile_runs_the_static_binary_as_non_root_with_a_health_check() {
     let df = read("packaging/Dockerfile");
-    let last_from = df
-        .lines()
-        .filter(|l| l.starts_with("FROM "))
-        .last()
-        .unwrap();
+    let last_from = df.lines().rfind(|l| l.starts_with("FROM ")).unwrap();
     assert!(last_from.contains("distroless/static"), "{last_from}");
     assert!(df.contains("+crt-static") && df.contains("--target x86_64-unknown-linux-gnu"));
     let user = df.lines().find(|l| l.starts_with("USER ")).unwrap();
