@@ -2,7 +2,9 @@
 //!
 //! Crate map (ARCHITECTURE.md has the request flow and the decisions behind it):
 //! - [`cli`]: clap definitions and one file per subcommand (`serve`, `migrate`, `health`,
-//!   `config`); every subcommand loads its settings through [`config`].
+//!   `config`, `backup`, `completions`, `man`); every subcommand loads its settings through
+//!   [`config`].
+//! - [`backup`]: portable, checksummed backups of every table; restore into any backend.
 //! - [`config`]: the one config loader: defaults < TOML file < `.env` < environment < flags.
 //! - [`error`]: the error policy (exit codes for the CLI, `ApiError` for HTTP).
 //! - [`telemetry`]: logging (text/JSON, stdout and a daily-rotated file).
@@ -12,6 +14,7 @@
 //! - [`cache`]: optional Redis, time-boxed and fail-open.
 //! - [`security`]: key hashing and the admin key.
 //! - [`status`]: dependency checks shared by `/admin/health` and `health --deep`.
+pub mod backup;
 pub mod cache;
 pub mod catalog;
 pub mod cli;

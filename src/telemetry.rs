@@ -1,7 +1,9 @@
 //! Logging: the tracing subscriber every subcommand installs.
 //!
-//! Text or JSON, to stdout and optionally to `log.file` with daily rotation (the file name
-//! gets a date suffix, `app.log.2026-11-26`; logrotate is not needed). The level accepts
+//! Text or JSON, to stdout and optionally to `log.file`: with `log.rotation = daily` the file
+//! name gets a date suffix (`app.log.2026-11-26`) and logrotate is not needed; with `never` it
+//! is one file in append mode that packaging/llm-orchestrator.logrotate rotates with
+//! copytruncate (the process never reopens it, so a renamed file would keep growing). The level accepts
 //! plain levels and `tracing` filter directives. Nothing here knows about HTTP; the access
 //! log line is written by `http::middleware`.
 
@@ -49,7 +51,7 @@ pub fn init(cfg: &LogConfig, target: LogTarget) -> Result<TelemetryGuard, AppErr
 
     let mut guard = None;
     if let Some(file) = &cfg.file {
-        let (writer, g) = file_writer(file)?;
+        let (writer, g) = file_writer(file, cfg.rotation)?;
         layers.push(format_layer(cfg.format, false, writer));
         guard = Some(g);
     }
@@ -81,6 +83,7 @@ where
 
 fn file_writer(
     file: &Path,
+    rotation: crate::config::LogRotation,
 ) -> Result<(tracing_appender::non_blocking::NonBlocking, WorkerGuard), AppError> {
     let dir = match file.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -92,7 +95,11 @@ fn file_writer(
     std::fs::create_dir_all(&dir)
         .map_err(|e| AppError::io(format!("cannot create log directory {}", dir.display()), e))?;
     let appender = tracing_appender::rolling::RollingFileAppender::builder()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .rotation(match rotation {
+            crate::config::LogRotation::Daily => tracing_appender::rolling::Rotation::DAILY,
+            // Append mode (tracing-appender always appends), so copytruncate is safe.
+            crate::config::LogRotation::Never => tracing_appender::rolling::Rotation::NEVER,
+        })
         .filename_prefix(name.to_string_lossy().into_owned())
         .build(&dir)
         .map_err(|e| AppError::Runtime(format!("cannot open log file {}: {e}", file.display())))?;

@@ -2,6 +2,7 @@
 //! it came from (default, file, .env, environment, flag). Secrets print as `***`.
 //! `config keys`: the reference of every key, generated from the registry (README's table
 //! is this output, and a test keeps the two in step).
+//! `config example`: the commented example file shipped as `packaging/config.example.toml`.
 
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -30,6 +31,8 @@ pub enum ConfigAction {
         #[arg(long)]
         markdown: bool,
     },
+    /// Print an example config file: every key, its doc line and its default (commented out)
+    Example,
 }
 
 pub fn run(cli: &Cli, args: &ConfigArgs) -> Result<(), AppError> {
@@ -37,6 +40,10 @@ pub fn run(cli: &Cli, args: &ConfigArgs) -> Result<(), AppError> {
         ConfigAction::Check { json } => json,
         ConfigAction::Keys { markdown } => {
             print!("{}", keys_reference(markdown));
+            return Ok(());
+        }
+        ConfigAction::Example => {
+            print!("{}", crate::config::example_toml());
             return Ok(());
         }
     };

@@ -3,8 +3,11 @@
 //! Each subcommand lives in its own file and gets the same config loader through
 //! [`load_config`]; flags here are the highest-precedence config layer.
 
+pub mod backup;
+pub mod completions;
 pub mod config_cmd;
 pub mod health;
+pub mod man;
 pub mod migrate;
 pub mod serve;
 
@@ -19,7 +22,7 @@ use crate::telemetry::{self, LogTarget, TelemetryGuard};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  a check ran and said no (unhealthy, migrations pending)
+  1  a check ran and said no (unhealthy, migrations pending, corrupt backup)
   2  usage, configuration or runtime error";
 
 #[derive(Debug, Parser)]
@@ -71,6 +74,12 @@ pub enum Command {
     Health(health::HealthArgs),
     /// Inspect the configuration
     Config(config_cmd::ConfigArgs),
+    /// Create, verify or restore database backups
+    Backup(backup::BackupArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write every page into a directory
+    Man(man::ManArgs),
 }
 
 /// Runs the parsed command line.
@@ -80,6 +89,9 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Migrate(args) => migrate::run(&cli, args),
         Command::Health(args) => health::run(&cli, args),
         Command::Config(args) => config_cmd::run(&cli, args),
+        Command::Backup(args) => backup::run(&cli, args),
+        Command::Completions(args) => completions::run(&cli, args),
+        Command::Man(args) => man::run(&cli, args),
     }
 }
 

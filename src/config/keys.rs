@@ -104,6 +104,7 @@ pub static KEYS: &[Key] = &[
     key("database.auto_migrate", Bool, Some("true"), &[], "Apply pending migrations when `serve` starts."),
     key("database.max_connections", int(1, 1000), Some("10"), &[], "Connection pool size."),
     key("database.connect_timeout", Duration, Some("10s"), &[], "How long to wait for a database connection."),
+    key("backup.dir", Path, Some("./backups"), &[], "Where `backup create` writes (and prunes) backups; relative paths are from the working directory."),
     key("redis.enabled", Bool, Some("false"), &["REDIS_ENABLED"], "Use Redis for shared counters, health and catalog invalidation."),
     key("redis.url", Str, Some("redis://127.0.0.1:6379/0"), &["REDIS_URL"], "redis://, rediss:// or unix:// URL."),
     key("redis.pool_size", int(1, 1000), Some("8"), &[], "Redis connection pool size."),
@@ -112,6 +113,7 @@ pub static KEYS: &[Key] = &[
     key("log.level", Str, Some("info"), &["LOG_LEVEL"], "A level (trace..error, off) or a filter like `info,llm_orchestrator=debug`."),
     key("log.format", Enum(&["text", "json"]), Some("text"), &["LOG_FORMAT"], "Log line format: text or json."),
     key("log.file", Path, None, &["LOG_FILE"], "Also write logs to this file (rotated daily); empty = stdout only."),
+    key("log.rotation", Enum(&["daily", "never"]), Some("daily"), &[], "daily: log.file gets a dated file per day; never: one file, for logrotate (copytruncate)."),
     Key {
         secret: true,
         ..key("security.admin_key", Str, None, &["ADMIN_KEY"], "Key for the admin API and console; at least 16 characters.")

@@ -15,10 +15,12 @@ use std::time::Duration;
 
 use crate::db::url::{redact, Backend, DbUrl};
 
+mod example;
 pub mod keys;
 mod sources;
 mod validate;
 
+pub use example::example_toml;
 pub use validate::parse_duration;
 
 #[cfg(test)]
@@ -229,6 +231,7 @@ pub struct Config {
     pub app: AppConfig,
     pub server: ServerConfig,
     pub database: DatabaseConfig,
+    pub backup: BackupConfig,
     pub redis: RedisConfig,
     pub log: LogConfig,
     pub security: SecurityConfig,
@@ -282,6 +285,11 @@ pub struct DatabaseConfig {
     pub connect_timeout: Duration,
 }
 
+#[derive(Clone, Debug)]
+pub struct BackupConfig {
+    pub dir: PathBuf,
+}
+
 #[derive(Clone)]
 pub struct RedisConfig {
     pub enabled: bool,
@@ -310,6 +318,16 @@ pub struct LogConfig {
     pub level: String,
     pub format: LogFormat,
     pub file: Option<PathBuf>,
+    pub rotation: LogRotation,
+}
+
+/// How `log.file` is rotated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogRotation {
+    /// A new dated file (`app.log.2026-11-26`) every day, written by the process itself.
+    Daily,
+    /// One file, opened in append mode, so logrotate's `copytruncate` can rotate it.
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

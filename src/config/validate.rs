@@ -395,6 +395,9 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
             max_connections: v.int("database.max_connections"),
             connect_timeout: v.duration("database.connect_timeout"),
         },
+        backup: BackupConfig {
+            dir: PathBuf::from(v.str("backup.dir")),
+        },
         redis: RedisConfig {
             enabled: v.bool("redis.enabled"),
             url: v.str("redis.url"),
@@ -409,6 +412,10 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
                 _ => LogFormat::Text,
             },
             file: v.opt_str("log.file").map(PathBuf::from),
+            rotation: match v.str("log.rotation").as_str() {
+                "never" => LogRotation::Never,
+                _ => LogRotation::Daily,
+            },
         },
         security: SecurityConfig {
             admin_key: v.opt_str("security.admin_key").map(Secret::new),

@@ -1,10 +1,13 @@
 //! The one integration-test binary (one link step instead of one per file). Each module is a
 //! group of tests; `util` holds the helpers they share.
 mod admin_catalog;
+mod backup_cmd;
 mod cli_config;
 mod db;
 mod docs;
+mod generated;
 mod health_cmd;
 mod migrate_cmd;
+mod packaging;
 mod serve;
 mod util;
