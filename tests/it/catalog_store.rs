@@ -964,7 +964,8 @@ async fn a_bad_file_changes_nothing_and_the_error_names_the_entry(t: TestDb) -> 
     s.import_catalog(&sample_doc(), opts(false, false)).await?;
     let before = s.export_catalog(true).await?;
 
-    let cases: Vec<(Box<dyn Fn(&mut CatalogDoc)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut CatalogDoc)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (
             Box::new(|d| d.providers[1].keys.push(from(json!({"label": "k3"})))),
             "providers[1].keys[1]: new key `k3` needs key or key_env",
