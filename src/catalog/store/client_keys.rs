@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower, not_found,
-    now, on, to_db_time, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
+    all_rows, contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower,
+    not_found, now, on, row_by_id, to_db_time, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
 };
 use super::{apply_patch, page, resource_api, Resource, Store, StoreError};
 use crate::catalog::model::{
@@ -62,14 +62,10 @@ fn issue() -> (String, String, String) {
 pub(super) async fn all_client_keys(
     c: &mut Conn<'_>,
 ) -> Result<Vec<(ClientKey, String)>, StoreError> {
-    let rows: Vec<ClientKeyRow> = on!(c, c => {
-        client_keys::table
-            .select(ClientKeyRow::as_select())
-            .order(client_keys::id.asc())
-            .load(c)
-            .await?
-    });
-    rows.into_iter().map(client_key_from_row).collect()
+    all_rows!(c, client_keys, ClientKeyRow, client_keys::id.asc())
+        .into_iter()
+        .map(client_key_from_row)
+        .collect()
 }
 
 impl Resource for ClientKey {
@@ -77,15 +73,7 @@ impl Resource for ClientKey {
     type Patch = ClientKeyPatch;
 
     async fn get(c: &mut Conn<'_>, id: i64) -> Result<ClientKey, StoreError> {
-        let row: Option<ClientKeyRow> = on!(c, c => {
-            client_keys::table
-                .find(id)
-                .select(ClientKeyRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-        });
-        let row = row.ok_or_else(|| not_found(Table::ClientKeys, id))?;
+        let row = row_by_id!(c, client_keys, ClientKeyRow, id, Self::TABLE)?;
         Ok(client_key_from_row(row)?.0)
     }
 

@@ -409,3 +409,30 @@ macro_rules! load_page {
     };
 }
 pub(crate) use load_page;
+
+/// The row of `$tb` with id `$id` as `$row`, or NotFound naming `$table` and the id.
+macro_rules! row_by_id {
+    ($c:expr, $tb:ident, $row:ty, $id:expr, $table:expr) => {{
+        let row: Option<$row> = $crate::catalog::store::conn::on!($c, c => {
+            $tb::table
+                .find($id)
+                .select(<$row>::as_select())
+                .first(c)
+                .await
+                .optional()?
+        });
+        row.ok_or_else(|| $crate::catalog::store::conn::not_found($table, $id))
+    }};
+}
+pub(crate) use row_by_id;
+
+/// Every row of `$tb` as `$row`, ordered by `$order`.
+macro_rules! all_rows {
+    ($c:expr, $tb:ident, $row:ty, $order:expr) => {{
+        let rows: Vec<$row> = $crate::catalog::store::conn::on!($c, c => {
+            $tb::table.select(<$row>::as_select()).order($order).load(c).await?
+        });
+        rows
+    }};
+}
+pub(crate) use all_rows;

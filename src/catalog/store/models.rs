@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower, not_found,
-    now, on, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
+    all_rows, contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower,
+    now, on, row_by_id, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
 };
 use super::{apply_patch, page, resource_api, Create, Resource, Store, StoreError};
 use crate::catalog::model::{Invalid, Model, ModelFilter, ModelPatch, NewModel, Page, Paging};
@@ -173,14 +173,10 @@ pub(super) async fn write_model_row(
 
 /// Every model, by name.
 pub(super) async fn all_models(c: &mut Conn<'_>) -> Result<Vec<Model>, StoreError> {
-    let rows: Vec<ModelRow> = on!(c, c => {
-        models::table
-            .select(ModelRow::as_select())
-            .order(models::name.asc())
-            .load(c)
-            .await?
-    });
-    rows.into_iter().map(model_from_row).collect()
+    all_rows!(c, models, ModelRow, models::name.asc())
+        .into_iter()
+        .map(model_from_row)
+        .collect()
 }
 
 impl Resource for Model {
@@ -188,15 +184,7 @@ impl Resource for Model {
     type Patch = ModelPatch;
 
     async fn get(c: &mut Conn<'_>, id: i64) -> Result<Model, StoreError> {
-        let row: Option<ModelRow> = on!(c, c => {
-            models::table
-                .find(id)
-                .select(ModelRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-        });
-        model_from_row(row.ok_or_else(|| not_found(Table::Models, id))?)
+        model_from_row(row_by_id!(c, models, ModelRow, id, Self::TABLE)?)
     }
 
     async fn update(

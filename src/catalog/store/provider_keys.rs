@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    from_db_time, insert_returning_id, not_found, now, on, require_ids, tx, Conn, Table, TxMode,
+    from_db_time, insert_returning_id, now, on, require_ids, row_by_id, tx, Conn, Table, TxMode,
 };
 use super::{apply_patch, resource_api, Create, Resource, Store, StoreError};
 use crate::catalog::model::{mask_secret, NewProviderKey, ProviderKey, ProviderKeyPatch};
@@ -154,17 +154,7 @@ impl Resource for ProviderKey {
     type Patch = ProviderKeyPatch;
 
     async fn get(c: &mut Conn<'_>, id: i64) -> Result<ProviderKey, StoreError> {
-        let row: Option<ProviderKeyRow> = on!(c, c => {
-            provider_keys::table
-                .find(id)
-                .select(ProviderKeyRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-        });
-        row.as_ref()
-            .map(key_from_row)
-            .ok_or_else(|| not_found(Table::ProviderKeys, id))
+        row_by_id!(c, provider_keys, ProviderKeyRow, id, Self::TABLE).map(|r| key_from_row(&r))
     }
 
     async fn update(

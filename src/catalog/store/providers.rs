@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower, not_found,
-    now, on, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
+    all_rows, contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower,
+    now, on, row_by_id, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
 };
 use super::provider_keys::{insert_key, key_from_row, key_rows};
 use super::{apply_patch, at_index, page, resource_api, Create, Resource, Store, StoreError};
@@ -107,13 +107,7 @@ async fn with_keys(c: &mut Conn<'_>, rows: Vec<ProviderRow>) -> Result<Vec<Provi
 
 /// Every provider with its keys, by name (the snapshot and export).
 pub(super) async fn all_providers(c: &mut Conn<'_>) -> Result<Vec<Provider>, StoreError> {
-    let rows: Vec<ProviderRow> = on!(c, c => {
-        providers::table
-            .select(ProviderRow::as_select())
-            .order(providers::name.asc())
-            .load(c)
-            .await?
-    });
+    let rows = all_rows!(c, providers, ProviderRow, providers::name.asc());
     with_keys(c, rows).await
 }
 
@@ -174,15 +168,7 @@ impl Resource for Provider {
     type Patch = ProviderPatch;
 
     async fn get(c: &mut Conn<'_>, id: i64) -> Result<Provider, StoreError> {
-        let row: Option<ProviderRow> = on!(c, c => {
-            providers::table
-                .find(id)
-                .select(ProviderRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-        });
-        let row = row.ok_or_else(|| not_found(Table::Providers, id))?;
+        let row = row_by_id!(c, providers, ProviderRow, id, Self::TABLE)?;
         with_keys(c, vec![row])
             .await
             .map(|mut v| v.pop().expect("one row in, one provider out"))
