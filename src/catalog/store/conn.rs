@@ -436,3 +436,41 @@ macro_rules! all_rows {
     }};
 }
 pub(crate) use all_rows;
+
+/// Maps a unique-key violation to `Conflict`. The check before each write gives the usual
+/// message; this covers a concurrent writer that got in between check and write.
+pub(crate) fn conflict_on_unique(message: String) -> impl FnOnce(DieselError) -> StoreError {
+    move |e| match DbError::Query(e) {
+        e if e.is_unique_violation() => StoreError::Conflict(message),
+        e => StoreError::Db(e),
+    }
+}
+
+/// Inserts `$write` (a `*Write` row) into `$tb` with `created_at = updated_at`; the new id,
+/// or Conflict(`$conflict`) on a unique violation.
+macro_rules! insert_row {
+    ($c:expr, $tb:ident, $write:expr, $conflict:expr) => {{
+        let write = $write;
+        let created_at = write.updated_at;
+        $crate::catalog::store::conn::insert_returning_id!(
+            $c,
+            $tb,
+            (&write, $tb::created_at.eq(created_at))
+        )
+        .map_err($crate::catalog::store::conn::conflict_on_unique($conflict))
+    }};
+}
+pub(crate) use insert_row;
+
+/// Rewrites row `$id` of `$tb` from `$write`; Conflict(`$conflict`) on a unique violation.
+macro_rules! update_row {
+    ($c:expr, $tb:ident, $id:expr, $write:expr, $conflict:expr) => {{
+        let write = $write;
+        $crate::catalog::store::conn::on!($c, c => {
+            diesel::update($tb::table.find($id)).set(&write).execute(c).await
+        })
+        .map(drop)
+        .map_err($crate::catalog::store::conn::conflict_on_unique($conflict))
+    }};
+}
+pub(crate) use update_row;

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    all_rows, contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower,
-    now, on, row_by_id, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
+    all_rows, contains_pattern, from_db_time, from_json, insert_row, load_page, lower, now, on,
+    row_by_id, to_json, tx, update_row, Conn, Table, TxMode, LIKE_ESCAPE,
 };
 use super::{apply_patch, page, resource_api, Create, Resource, Store, StoreError};
 use crate::catalog::model::{Invalid, Model, ModelFilter, ModelPatch, NewModel, Page, Paging};
@@ -49,6 +49,10 @@ fn model_write(n: &NewModel) -> ModelWrite {
         present_requested_name: n.present_requested_name,
         updated_at: now(),
     }
+}
+
+fn name_taken(name: &str) -> String {
+    format!("a model named `{name}` already exists")
 }
 
 /// Why a model's name or alias cannot be used; the `Invalid` names the field.
@@ -100,7 +104,7 @@ impl ModelNames {
             own.push(n);
             match self.owners.get(n) {
                 Some(owner) if owner == n => {
-                    let message = format!("a model named `{n}` already exists");
+                    let message = name_taken(n);
                     return Some(Clash::Taken(Invalid::new(field, message)));
                 }
                 Some(owner) => {
@@ -149,13 +153,7 @@ async fn check_names(
 
 /// Inserts a valid model whose names were checked.
 pub(super) async fn insert_model_row(c: &mut Conn<'_>, new: &NewModel) -> Result<i64, StoreError> {
-    let write = model_write(new);
-    let created_at = write.updated_at;
-    Ok(insert_returning_id!(
-        c,
-        models,
-        (&write, models::created_at.eq(created_at))
-    )?)
+    insert_row!(c, models, model_write(new), name_taken(&new.name))
 }
 
 /// Rewrites every column of model `id`; `new` must be valid and its names checked.
@@ -164,11 +162,7 @@ pub(super) async fn write_model_row(
     id: i64,
     new: &NewModel,
 ) -> Result<(), StoreError> {
-    let write = model_write(new);
-    on!(c, c => {
-        diesel::update(models::table.find(id)).set(&write).execute(c).await?
-    });
-    Ok(())
+    update_row!(c, models, id, model_write(new), name_taken(&new.name))
 }
 
 /// Every model, by name.

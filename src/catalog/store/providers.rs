@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    all_rows, contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower,
-    now, on, row_by_id, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
+    all_rows, contains_pattern, from_db_time, from_json, insert_row, load_page, lower, now, on,
+    row_by_id, to_json, tx, update_row, Conn, Table, TxMode, LIKE_ESCAPE,
 };
 use super::provider_keys::{insert_key, key_from_row, key_rows};
 use super::{apply_patch, at_index, page, resource_api, Create, Resource, Store, StoreError};
@@ -111,6 +111,10 @@ pub(super) async fn all_providers(c: &mut Conn<'_>) -> Result<Vec<Provider>, Sto
     with_keys(c, rows).await
 }
 
+fn name_taken(name: &str) -> String {
+    format!("a provider named `{name}` already exists")
+}
+
 async fn check_name_free(
     c: &mut Conn<'_>,
     name: &str,
@@ -124,9 +128,7 @@ async fn check_name_free(
             .await?
     });
     if holders.iter().any(|id| Some(*id) != except) {
-        return Err(StoreError::Conflict(format!(
-            "a provider named `{name}` already exists"
-        )));
+        return Err(StoreError::Conflict(name_taken(name)));
     }
     Ok(())
 }
@@ -137,13 +139,7 @@ pub(super) async fn insert_provider_row(
     new: &NewProvider,
 ) -> Result<i64, StoreError> {
     check_name_free(c, &new.name, None).await?;
-    let write = provider_write(new);
-    let created_at = write.updated_at;
-    Ok(insert_returning_id!(
-        c,
-        providers,
-        (&write, providers::created_at.eq(created_at))
-    )?)
+    insert_row!(c, providers, provider_write(new), name_taken(&new.name))
 }
 
 /// Rewrites every column of provider `id` from `new` (keys untouched); `new` must be valid.
@@ -153,14 +149,7 @@ pub(super) async fn write_provider_row(
     new: &NewProvider,
 ) -> Result<(), StoreError> {
     check_name_free(c, &new.name, Some(id)).await?;
-    let write = provider_write(new);
-    on!(c, c => {
-        diesel::update(providers::table.find(id))
-            .set(&write)
-            .execute(c)
-            .await?
-    });
-    Ok(())
+    update_row!(c, providers, id, provider_write(new), name_taken(&new.name))
 }
 
 impl Resource for Provider {

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    from_db_time, from_json, insert_returning_id, load_page, now, on, to_json, tx, Conn, Table,
+    from_db_time, from_json, insert_row, load_page, now, on, to_json, tx, update_row, Conn, Table,
     TxMode,
 };
 use super::{apply_patch, page, resource_api, Create, Resource, Store, StoreError};
@@ -167,6 +167,10 @@ async fn resolve(c: &mut Conn<'_>, n: &NewRoute) -> Result<Target, StoreError> {
     })
 }
 
+fn route_taken(t: &Target) -> String {
+    format!("a route `{}` already exists", t.describe())
+}
+
 async fn check_route_free(
     c: &mut Conn<'_>,
     t: &Target,
@@ -182,10 +186,7 @@ async fn check_route_free(
             .await?
     });
     if ids.iter().any(|id| Some(*id) != except) {
-        return Err(StoreError::Conflict(format!(
-            "a route `{}` already exists",
-            t.describe()
-        )));
+        return Err(StoreError::Conflict(route_taken(t)));
     }
     Ok(())
 }
@@ -197,13 +198,7 @@ pub(super) async fn insert_route_row(
     t: &Target,
 ) -> Result<i64, StoreError> {
     check_route_free(c, t, None).await?;
-    let write = route_write(n, t);
-    let created_at = write.updated_at;
-    Ok(insert_returning_id!(
-        c,
-        routes,
-        (&write, routes::created_at.eq(created_at))
-    )?)
+    insert_row!(c, routes, route_write(n, t), route_taken(t))
 }
 
 /// Rewrites every column of route `id` (checking the unique triple).
@@ -214,11 +209,7 @@ pub(super) async fn write_route_row(
     t: &Target,
 ) -> Result<(), StoreError> {
     check_route_free(c, t, Some(id)).await?;
-    let write = route_write(n, t);
-    on!(c, c => {
-        diesel::update(routes::table.find(id)).set(&write).execute(c).await?
-    });
-    Ok(())
+    update_row!(c, routes, id, route_write(n, t), route_taken(t))
 }
 
 /// Every route, by model name, provider name, upstream model.
