@@ -2,6 +2,7 @@
 //! group of tests; `util` holds the helpers they share.
 mod admin_catalog;
 mod backup_cmd;
+mod catalog_store;
 mod cli_config;
 mod db;
 mod docs;

@@ -6,10 +6,10 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower, not_found,
-    now, on, to_db_time, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
+    all_rows, contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower,
+    not_found, now, on, row_by_id, to_db_time, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
 };
-use super::{apply_patch, Resource, Store, StoreError};
+use super::{apply_patch, page, resource_api, Resource, Store, StoreError};
 use crate::catalog::model::{
     ClientKey, ClientKeyFilter, ClientKeyPatch, IssuedClientKey, NewClientKey, Page, Paging,
 };
@@ -62,14 +62,10 @@ fn issue() -> (String, String, String) {
 pub(super) async fn all_client_keys(
     c: &mut Conn<'_>,
 ) -> Result<Vec<(ClientKey, String)>, StoreError> {
-    let rows: Vec<ClientKeyRow> = on!(c, c => {
-        client_keys::table
-            .select(ClientKeyRow::as_select())
-            .order(client_keys::id.asc())
-            .load(c)
-            .await?
-    });
-    rows.into_iter().map(client_key_from_row).collect()
+    all_rows!(c, client_keys, ClientKeyRow, client_keys::id.asc())
+        .into_iter()
+        .map(client_key_from_row)
+        .collect()
 }
 
 impl Resource for ClientKey {
@@ -77,15 +73,7 @@ impl Resource for ClientKey {
     type Patch = ClientKeyPatch;
 
     async fn get(c: &mut Conn<'_>, id: i64) -> Result<ClientKey, StoreError> {
-        let row: Option<ClientKeyRow> = on!(c, c => {
-            client_keys::table
-                .find(id)
-                .select(ClientKeyRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-        });
-        let row = row.ok_or_else(|| not_found(Table::ClientKeys, id))?;
+        let row = row_by_id!(c, client_keys, ClientKeyRow, id, Self::TABLE)?;
         Ok(client_key_from_row(row)?.0)
     }
 
@@ -146,12 +134,8 @@ impl Store {
                 .into_iter()
                 .map(|r| client_key_from_row(r).map(|(k, _)| k))
                 .collect::<Result<_, _>>()?;
-            Ok::<_, StoreError>(Page { data, total, limit: p.limit, offset: p.offset })
+            Ok::<_, StoreError>(page(data, total, p))
         })
-    }
-
-    pub async fn get_client_key(&self, id: i64) -> Result<ClientKey, StoreError> {
-        self.get_one(id).await
     }
 
     /// Issues a key. The returned `key` is the only copy: only its hash is stored.
@@ -207,30 +191,6 @@ impl Store {
         })
     }
 
-    pub async fn update_client_key(
-        &self,
-        id: i64,
-        patch: ClientKeyPatch,
-    ) -> Result<ClientKey, StoreError> {
-        self.update_one(id, patch).await
-    }
-
-    pub async fn delete_client_key(&self, id: i64) -> Result<(), StoreError> {
-        self.delete_many::<ClientKey>(&[id]).await.map(drop)
-    }
-
-    pub async fn delete_client_keys(&self, ids: &[i64]) -> Result<u64, StoreError> {
-        self.delete_many::<ClientKey>(ids).await
-    }
-
-    pub async fn set_client_keys_enabled(
-        &self,
-        ids: &[i64],
-        enabled: bool,
-    ) -> Result<u64, StoreError> {
-        self.set_enabled_many::<ClientKey>(ids, enabled).await
-    }
-
     /// Disables the key; the row stays, so request logs keep naming it.
     pub async fn revoke_client_key(&self, id: i64) -> Result<ClientKey, StoreError> {
         self.set_enabled_many::<ClientKey>(&[id], false).await?;
@@ -259,3 +219,11 @@ impl Store {
         })
     }
 }
+
+resource_api!(ClientKey, ClientKeyPatch, "client key" {
+    get: get_client_key,
+    update: update_client_key,
+    delete: delete_client_key,
+    delete_many: delete_client_keys,
+    set_enabled: set_client_keys_enabled,
+});

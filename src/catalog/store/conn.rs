@@ -20,7 +20,9 @@ use crate::db::{Backend, Db, DbError, SqliteConn};
 
 type Pooled<'a, C> = bb8::PooledConnection<'a, AsyncDieselConnectionManager<C>>;
 
-/// A pooled connection checked out for one store call.
+/// A pooled connection checked out for one store call. It lives on the stack for that call
+/// only, so the size difference between the variants costs nothing worth an allocation.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum PooledConn<'a> {
     Sqlite(Pooled<'a, SqliteConn>),
     Mysql(Pooled<'a, AsyncMysqlConnection>),
@@ -407,3 +409,68 @@ macro_rules! load_page {
     };
 }
 pub(crate) use load_page;
+
+/// The row of `$tb` with id `$id` as `$row`, or NotFound naming `$table` and the id.
+macro_rules! row_by_id {
+    ($c:expr, $tb:ident, $row:ty, $id:expr, $table:expr) => {{
+        let row: Option<$row> = $crate::catalog::store::conn::on!($c, c => {
+            $tb::table
+                .find($id)
+                .select(<$row>::as_select())
+                .first(c)
+                .await
+                .optional()?
+        });
+        row.ok_or_else(|| $crate::catalog::store::conn::not_found($table, $id))
+    }};
+}
+pub(crate) use row_by_id;
+
+/// Every row of `$tb` as `$row`, ordered by `$order`.
+macro_rules! all_rows {
+    ($c:expr, $tb:ident, $row:ty, $order:expr) => {{
+        let rows: Vec<$row> = $crate::catalog::store::conn::on!($c, c => {
+            $tb::table.select(<$row>::as_select()).order($order).load(c).await?
+        });
+        rows
+    }};
+}
+pub(crate) use all_rows;
+
+/// Maps a unique-key violation to `Conflict`. The check before each write gives the usual
+/// message; this covers a concurrent writer that got in between check and write.
+pub(crate) fn conflict_on_unique(message: String) -> impl FnOnce(DieselError) -> StoreError {
+    move |e| match DbError::Query(e) {
+        e if e.is_unique_violation() => StoreError::Conflict(message),
+        e => StoreError::Db(e),
+    }
+}
+
+/// Inserts `$write` (a `*Write` row) into `$tb` with `created_at = updated_at`; the new id,
+/// or Conflict(`$conflict`) on a unique violation.
+macro_rules! insert_row {
+    ($c:expr, $tb:ident, $write:expr, $conflict:expr) => {{
+        let write = $write;
+        let created_at = write.updated_at;
+        $crate::catalog::store::conn::insert_returning_id!(
+            $c,
+            $tb,
+            (&write, $tb::created_at.eq(created_at))
+        )
+        .map_err($crate::catalog::store::conn::conflict_on_unique($conflict))
+    }};
+}
+pub(crate) use insert_row;
+
+/// Rewrites row `$id` of `$tb` from `$write`; Conflict(`$conflict`) on a unique violation.
+macro_rules! update_row {
+    ($c:expr, $tb:ident, $id:expr, $write:expr, $conflict:expr) => {{
+        let write = $write;
+        $crate::catalog::store::conn::on!($c, c => {
+            diesel::update($tb::table.find($id)).set(&write).execute(c).await
+        })
+        .map(drop)
+        .map_err($crate::catalog::store::conn::conflict_on_unique($conflict))
+    }};
+}
+pub(crate) use update_row;

@@ -9,10 +9,10 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower, not_found,
-    now, on, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
+    all_rows, contains_pattern, from_db_time, from_json, insert_row, load_page, lower, now, on,
+    row_by_id, to_json, tx, update_row, Conn, Table, TxMode, LIKE_ESCAPE,
 };
-use super::{apply_patch, Create, Resource, Store, StoreError};
+use super::{apply_patch, page, resource_api, Create, Resource, Store, StoreError};
 use crate::catalog::model::{Invalid, Model, ModelFilter, ModelPatch, NewModel, Page, Paging};
 use crate::db::rows::{ModelRow, ModelWrite};
 use crate::db::schema::models;
@@ -49,6 +49,10 @@ fn model_write(n: &NewModel) -> ModelWrite {
         present_requested_name: n.present_requested_name,
         updated_at: now(),
     }
+}
+
+fn name_taken(name: &str) -> String {
+    format!("a model named `{name}` already exists")
 }
 
 /// Why a model's name or alias cannot be used; the `Invalid` names the field.
@@ -100,7 +104,7 @@ impl ModelNames {
             own.push(n);
             match self.owners.get(n) {
                 Some(owner) if owner == n => {
-                    let message = format!("a model named `{n}` already exists");
+                    let message = name_taken(n);
                     return Some(Clash::Taken(Invalid::new(field, message)));
                 }
                 Some(owner) => {
@@ -149,13 +153,7 @@ async fn check_names(
 
 /// Inserts a valid model whose names were checked.
 pub(super) async fn insert_model_row(c: &mut Conn<'_>, new: &NewModel) -> Result<i64, StoreError> {
-    let write = model_write(new);
-    let created_at = write.updated_at;
-    Ok(insert_returning_id!(
-        c,
-        models,
-        (&write, models::created_at.eq(created_at))
-    )?)
+    insert_row!(c, models, model_write(new), name_taken(&new.name))
 }
 
 /// Rewrites every column of model `id`; `new` must be valid and its names checked.
@@ -164,23 +162,15 @@ pub(super) async fn write_model_row(
     id: i64,
     new: &NewModel,
 ) -> Result<(), StoreError> {
-    let write = model_write(new);
-    on!(c, c => {
-        diesel::update(models::table.find(id)).set(&write).execute(c).await?
-    });
-    Ok(())
+    update_row!(c, models, id, model_write(new), name_taken(&new.name))
 }
 
 /// Every model, by name.
 pub(super) async fn all_models(c: &mut Conn<'_>) -> Result<Vec<Model>, StoreError> {
-    let rows: Vec<ModelRow> = on!(c, c => {
-        models::table
-            .select(ModelRow::as_select())
-            .order(models::name.asc())
-            .load(c)
-            .await?
-    });
-    rows.into_iter().map(model_from_row).collect()
+    all_rows!(c, models, ModelRow, models::name.asc())
+        .into_iter()
+        .map(model_from_row)
+        .collect()
 }
 
 impl Resource for Model {
@@ -188,15 +178,7 @@ impl Resource for Model {
     type Patch = ModelPatch;
 
     async fn get(c: &mut Conn<'_>, id: i64) -> Result<Model, StoreError> {
-        let row: Option<ModelRow> = on!(c, c => {
-            models::table
-                .find(id)
-                .select(ModelRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-        });
-        model_from_row(row.ok_or_else(|| not_found(Table::Models, id))?)
+        model_from_row(row_by_id!(c, models, ModelRow, id, Self::TABLE)?)
     }
 
     async fn update(
@@ -248,36 +230,17 @@ impl Store {
                 }
             );
             let data = rows.into_iter().map(model_from_row).collect::<Result<_, _>>()?;
-            Ok::<_, StoreError>(Page { data, total, limit: p.limit, offset: p.offset })
+            Ok::<_, StoreError>(page(data, total, p))
         })
     }
-
-    pub async fn get_model(&self, id: i64) -> Result<Model, StoreError> {
-        self.get_one(id).await
-    }
-
-    pub async fn create_model(&self, new: NewModel) -> Result<Model, StoreError> {
-        self.create_one(new).await
-    }
-
-    pub async fn update_model(&self, id: i64, patch: ModelPatch) -> Result<Model, StoreError> {
-        self.update_one(id, patch).await
-    }
-
-    /// Deletes the model and its routes (foreign keys).
-    pub async fn delete_model(&self, id: i64) -> Result<(), StoreError> {
-        self.delete_many::<Model>(&[id]).await.map(drop)
-    }
-
-    pub async fn create_models(&self, items: Vec<NewModel>) -> Result<Vec<Model>, StoreError> {
-        self.create_batch(items).await
-    }
-
-    pub async fn delete_models(&self, ids: &[i64]) -> Result<u64, StoreError> {
-        self.delete_many::<Model>(ids).await
-    }
-
-    pub async fn set_models_enabled(&self, ids: &[i64], enabled: bool) -> Result<u64, StoreError> {
-        self.set_enabled_many::<Model>(ids, enabled).await
-    }
 }
+
+resource_api!(Model, ModelPatch, "model" {
+    get: get_model,
+    update: update_model,
+    delete: delete_model,
+    delete_many: delete_models,
+    set_enabled: set_models_enabled,
+    create: create_model(NewModel),
+    create_many: create_models,
+});

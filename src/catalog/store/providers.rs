@@ -1,16 +1,17 @@
 //! Providers: rows <-> `Provider`, the unique-name rule, and the provider half of the API
 //! (each provider is returned with its keys, masked). Key rows themselves are
-//! `provider_keys.rs`; what cascades on delete is the schema's foreign keys.
+//! `provider_keys.rs`; what cascades on delete is the schema's foreign keys. A new provider's
+//! inline keys are created in the same transaction, so a bad key leaves no provider behind.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower, not_found,
-    now, on, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
+    all_rows, contains_pattern, from_db_time, from_json, insert_row, load_page, lower, now, on,
+    row_by_id, to_json, tx, update_row, Conn, Table, TxMode, LIKE_ESCAPE,
 };
 use super::provider_keys::{insert_key, key_from_row, key_rows};
-use super::{apply_patch, at_index, Create, Resource, Store, StoreError};
+use super::{apply_patch, at_index, page, resource_api, Create, Resource, Store, StoreError};
 use crate::catalog::model::{
     NewProvider, Page, Paging, Provider, ProviderFilter, ProviderKey, ProviderKind, ProviderPatch,
 };
@@ -106,14 +107,12 @@ async fn with_keys(c: &mut Conn<'_>, rows: Vec<ProviderRow>) -> Result<Vec<Provi
 
 /// Every provider with its keys, by name (the snapshot and export).
 pub(super) async fn all_providers(c: &mut Conn<'_>) -> Result<Vec<Provider>, StoreError> {
-    let rows: Vec<ProviderRow> = on!(c, c => {
-        providers::table
-            .select(ProviderRow::as_select())
-            .order(providers::name.asc())
-            .load(c)
-            .await?
-    });
+    let rows = all_rows!(c, providers, ProviderRow, providers::name.asc());
     with_keys(c, rows).await
+}
+
+fn name_taken(name: &str) -> String {
+    format!("a provider named `{name}` already exists")
 }
 
 async fn check_name_free(
@@ -129,9 +128,7 @@ async fn check_name_free(
             .await?
     });
     if holders.iter().any(|id| Some(*id) != except) {
-        return Err(StoreError::Conflict(format!(
-            "a provider named `{name}` already exists"
-        )));
+        return Err(StoreError::Conflict(name_taken(name)));
     }
     Ok(())
 }
@@ -142,13 +139,7 @@ pub(super) async fn insert_provider_row(
     new: &NewProvider,
 ) -> Result<i64, StoreError> {
     check_name_free(c, &new.name, None).await?;
-    let write = provider_write(new);
-    let created_at = write.updated_at;
-    Ok(insert_returning_id!(
-        c,
-        providers,
-        (&write, providers::created_at.eq(created_at))
-    )?)
+    insert_row!(c, providers, provider_write(new), name_taken(&new.name))
 }
 
 /// Rewrites every column of provider `id` from `new` (keys untouched); `new` must be valid.
@@ -158,14 +149,7 @@ pub(super) async fn write_provider_row(
     new: &NewProvider,
 ) -> Result<(), StoreError> {
     check_name_free(c, &new.name, Some(id)).await?;
-    let write = provider_write(new);
-    on!(c, c => {
-        diesel::update(providers::table.find(id))
-            .set(&write)
-            .execute(c)
-            .await?
-    });
-    Ok(())
+    update_row!(c, providers, id, provider_write(new), name_taken(&new.name))
 }
 
 impl Resource for Provider {
@@ -173,15 +157,7 @@ impl Resource for Provider {
     type Patch = ProviderPatch;
 
     async fn get(c: &mut Conn<'_>, id: i64) -> Result<Provider, StoreError> {
-        let row: Option<ProviderRow> = on!(c, c => {
-            providers::table
-                .find(id)
-                .select(ProviderRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-        });
-        let row = row.ok_or_else(|| not_found(Table::Providers, id))?;
+        let row = row_by_id!(c, providers, ProviderRow, id, Self::TABLE)?;
         with_keys(c, vec![row])
             .await
             .map(|mut v| v.pop().expect("one row in, one provider out"))
@@ -252,48 +228,17 @@ impl Store {
                 }
             );
             let data = with_keys(c, rows).await?;
-            Ok::<_, StoreError>(Page { data, total, limit: p.limit, offset: p.offset })
+            Ok::<_, StoreError>(page(data, total, p))
         })
     }
-
-    pub async fn get_provider(&self, id: i64) -> Result<Provider, StoreError> {
-        self.get_one(id).await
-    }
-
-    /// Creates the provider and its inline keys in one transaction.
-    pub async fn create_provider(&self, new: NewProvider) -> Result<Provider, StoreError> {
-        self.create_one(new).await
-    }
-
-    pub async fn update_provider(
-        &self,
-        id: i64,
-        patch: ProviderPatch,
-    ) -> Result<Provider, StoreError> {
-        self.update_one(id, patch).await
-    }
-
-    /// Deletes the provider; its keys, routes and health rows go with it (foreign keys).
-    pub async fn delete_provider(&self, id: i64) -> Result<(), StoreError> {
-        self.delete_many::<Provider>(&[id]).await.map(drop)
-    }
-
-    pub async fn create_providers(
-        &self,
-        items: Vec<NewProvider>,
-    ) -> Result<Vec<Provider>, StoreError> {
-        self.create_batch(items).await
-    }
-
-    pub async fn delete_providers(&self, ids: &[i64]) -> Result<u64, StoreError> {
-        self.delete_many::<Provider>(ids).await
-    }
-
-    pub async fn set_providers_enabled(
-        &self,
-        ids: &[i64],
-        enabled: bool,
-    ) -> Result<u64, StoreError> {
-        self.set_enabled_many::<Provider>(ids, enabled).await
-    }
 }
+
+resource_api!(Provider, ProviderPatch, "provider" {
+    get: get_provider,
+    update: update_provider,
+    delete: delete_provider,
+    delete_many: delete_providers,
+    set_enabled: set_providers_enabled,
+    create: create_provider(NewProvider),
+    create_many: create_providers,
+});

@@ -6,10 +6,10 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::conn::{
-    from_db_time, from_json, insert_returning_id, load_page, now, on, to_json, tx, Conn, Table,
+    from_db_time, from_json, insert_row, load_page, now, on, to_json, tx, update_row, Conn, Table,
     TxMode,
 };
-use super::{apply_patch, Create, Resource, Store, StoreError};
+use super::{apply_patch, page, resource_api, Create, Resource, Store, StoreError};
 use crate::catalog::model::{
     Capability, NewRoute, Page, Paging, Ref, Route, RouteFilter, RoutePatch,
 };
@@ -167,6 +167,10 @@ async fn resolve(c: &mut Conn<'_>, n: &NewRoute) -> Result<Target, StoreError> {
     })
 }
 
+fn route_taken(t: &Target) -> String {
+    format!("a route `{}` already exists", t.describe())
+}
+
 async fn check_route_free(
     c: &mut Conn<'_>,
     t: &Target,
@@ -182,10 +186,7 @@ async fn check_route_free(
             .await?
     });
     if ids.iter().any(|id| Some(*id) != except) {
-        return Err(StoreError::Conflict(format!(
-            "a route `{}` already exists",
-            t.describe()
-        )));
+        return Err(StoreError::Conflict(route_taken(t)));
     }
     Ok(())
 }
@@ -197,13 +198,7 @@ pub(super) async fn insert_route_row(
     t: &Target,
 ) -> Result<i64, StoreError> {
     check_route_free(c, t, None).await?;
-    let write = route_write(n, t);
-    let created_at = write.updated_at;
-    Ok(insert_returning_id!(
-        c,
-        routes,
-        (&write, routes::created_at.eq(created_at))
-    )?)
+    insert_row!(c, routes, route_write(n, t), route_taken(t))
 }
 
 /// Rewrites every column of route `id` (checking the unique triple).
@@ -214,11 +209,7 @@ pub(super) async fn write_route_row(
     t: &Target,
 ) -> Result<(), StoreError> {
     check_route_free(c, t, Some(id)).await?;
-    let write = route_write(n, t);
-    on!(c, c => {
-        diesel::update(routes::table.find(id)).set(&write).execute(c).await?
-    });
-    Ok(())
+    update_row!(c, routes, id, route_write(n, t), route_taken(t))
 }
 
 /// Every route, by model name, provider name, upstream model.
@@ -300,37 +291,17 @@ impl Store {
                 }
             );
             let data = rows.into_iter().map(route_from_row).collect::<Result<_, _>>()?;
-            Ok::<_, StoreError>(Page { data, total, limit: p.limit, offset: p.offset })
+            Ok::<_, StoreError>(page(data, total, p))
         })
     }
-
-    pub async fn get_route(&self, id: i64) -> Result<Route, StoreError> {
-        self.get_one(id).await
-    }
-
-    /// Model and provider by id or name; `upstream_model` defaults to the model's name; a
-    /// second route with the same (model, provider, upstream model) is a Conflict.
-    pub async fn create_route(&self, new: NewRoute) -> Result<Route, StoreError> {
-        self.create_one(new).await
-    }
-
-    pub async fn update_route(&self, id: i64, patch: RoutePatch) -> Result<Route, StoreError> {
-        self.update_one(id, patch).await
-    }
-
-    pub async fn delete_route(&self, id: i64) -> Result<(), StoreError> {
-        self.delete_many::<Route>(&[id]).await.map(drop)
-    }
-
-    pub async fn create_routes(&self, items: Vec<NewRoute>) -> Result<Vec<Route>, StoreError> {
-        self.create_batch(items).await
-    }
-
-    pub async fn delete_routes(&self, ids: &[i64]) -> Result<u64, StoreError> {
-        self.delete_many::<Route>(ids).await
-    }
-
-    pub async fn set_routes_enabled(&self, ids: &[i64], enabled: bool) -> Result<u64, StoreError> {
-        self.set_enabled_many::<Route>(ids, enabled).await
-    }
 }
+
+resource_api!(Route, RoutePatch, "route" {
+    get: get_route,
+    update: update_route,
+    delete: delete_route,
+    delete_many: delete_routes,
+    set_enabled: set_routes_enabled,
+    create: create_route(NewRoute),
+    create_many: create_routes,
+});
