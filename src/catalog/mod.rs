@@ -3,3 +3,6 @@
 //! immutable in-memory snapshot that every change rebuilds and swaps.
 pub mod formats;
 pub mod model;
+pub mod store;
+
+pub use store::{SnapshotData, Store, StoreError};

@@ -114,6 +114,11 @@ pub static KEYS: &[Key] = &[
         secret: true,
         ..key("security.admin_key", Str, None, &["ADMIN_KEY"], "Key for the admin API and console; at least 16 characters.")
     },
+    Key {
+        secret: true,
+        ..key("security.master_key", Str, None, &["MASTER_KEY"], "Encrypts provider keys at rest: base64 of 32 random bytes. Unset: read (or create) security.master_key_file.")
+    },
+    key("security.master_key_file", Path, Some("./data/master.key"), &[], "Master key file (base64 of 32 bytes, mode 0600), created on first start when security.master_key is unset."),
     key("health_check.enabled", Bool, Some("true"), &["HEALTH_CHECK_ENABLED"], "Run background health probes against provider keys."),
     key("health_check.interval", Duration, Some("300s"), &["HEALTH_CHECK_INTERVAL"], "Time between probe rounds."),
     key("health_check.max_errors", int(1, 1000), Some("5"), &["HEALTH_CHECK_MAX_ERRORS"], "Consecutive failures before a key is marked unhealthy."),

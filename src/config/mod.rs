@@ -326,6 +326,10 @@ impl LogFormat {
 pub struct SecurityConfig {
     /// `None` when no admin key is configured.
     pub admin_key: Option<Secret>,
+    /// Base64 of the 32-byte key that encrypts provider keys; `None`: use `master_key_file`.
+    pub master_key: Option<Secret>,
+    /// Read, or created with mode 0600, when `master_key` is unset.
+    pub master_key_file: PathBuf,
 }
 
 #[derive(Clone, Debug)]

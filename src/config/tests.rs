@@ -535,3 +535,24 @@ fn cors_origins_must_be_whole_origins() {
         "{err}"
     );
 }
+
+#[test]
+fn the_master_key_must_be_base64_of_32_bytes_and_is_never_shown() {
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let l = Fixture::new().env("MASTER_KEY", key).load();
+    assert_eq!(l.config.security.master_key.as_ref().unwrap().expose(), key);
+    assert_eq!(entry(&l, "security.master_key").value, "***");
+    assert!(!format!("{:?}", l.config).contains(key));
+    assert_eq!(
+        l.config.security.master_key_file,
+        std::path::PathBuf::from("./data/master.key")
+    );
+
+    let e = Fixture::new().env("MASTER_KEY", "c2hvcnQ=").error();
+    assert_eq!(
+        e,
+        "security.master_key = *** from environment MASTER_KEY: decodes to 5 bytes, expected 32"
+    );
+    let e = Fixture::new().env("MASTER_KEY", "not base64!").error();
+    assert!(e.contains("expected base64 of 32 random bytes"), "{e}");
+}

@@ -221,6 +221,13 @@ fn refine(path: &str, value: Value) -> Result<Value, String> {
         "security.admin_key" if s.chars().count() < 16 => {
             Err("must be at least 16 characters long".into())
         }
+        "security.master_key_file" if s.trim().is_empty() => {
+            Err("must name a file (unset security.master_key_file to use the default)".into())
+        }
+        "security.master_key" => match crate::security::secrets::decode_master_key(&s) {
+            Ok(_) => Ok(Value::Str(s)),
+            Err(problem) => Err(problem),
+        },
         _ => Ok(Value::Str(s)),
     }
 }
@@ -399,6 +406,8 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
         },
         security: SecurityConfig {
             admin_key: v.opt_str("security.admin_key").map(Secret::new),
+            master_key: v.opt_str("security.master_key").map(Secret::new),
+            master_key_file: PathBuf::from(v.str("security.master_key_file")),
         },
         health_check: HealthCheckConfig {
             enabled: v.bool("health_check.enabled"),

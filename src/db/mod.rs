@@ -23,6 +23,7 @@
 pub mod error;
 mod migrate;
 mod pool;
+pub mod rows;
 pub mod schema;
 pub mod url;
 

@@ -2,9 +2,11 @@
 //!
 //! Keys we hand out (admin, later client keys) are long random strings, so a single SHA-256
 //! is the right hash: fast on the request path, and brute force is not a concern at this
-//! entropy. Provider keys (issue 3) are encrypted, not hashed, and will live here too.
+//! entropy. Provider keys must be sent upstream, so they are encrypted, not hashed
+//! (`secrets`).
 
 pub mod admin_key;
+pub mod secrets;
 
 use rand::RngExt;
 use sha2::{Digest, Sha256};

@@ -1,0 +1,175 @@
+//! Row structs for the catalog tables: what diesel reads (`*Row`) and writes (`*Write`).
+//!
+//! Owns the column-by-column shape of each row, nothing more: JSON columns stay `String`,
+//! timestamps stay `NaiveDateTime` (UTC), `kind` stays text. Turning rows into the catalog's
+//! types (and back), validation and queries belong to `catalog::store`. The `*Write` structs
+//! hold every column an insert or a full update sets, except `id` and `created_at` (set once,
+//! on insert); `treat_none_as_null` makes an update write NULL for `None` instead of skipping
+//! the column, so a write always leaves the row exactly as described.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{client_keys, models, provider_keys, providers, routes};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = providers)]
+pub struct ProviderRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub base_url: String,
+    pub enabled: bool,
+    pub weight: i32,
+    pub priority: i32,
+    pub connect_timeout_ms: Option<i32>,
+    pub first_token_timeout_ms: Option<i32>,
+    pub idle_timeout_ms: Option<i32>,
+    pub total_timeout_ms: Option<i32>,
+    pub extra_headers: String,
+    pub param_overrides: String,
+    pub stream_include_usage: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = providers, treat_none_as_null = true)]
+pub struct ProviderWrite {
+    pub name: String,
+    pub kind: String,
+    pub base_url: String,
+    pub enabled: bool,
+    pub weight: i32,
+    pub priority: i32,
+    pub connect_timeout_ms: Option<i32>,
+    pub first_token_timeout_ms: Option<i32>,
+    pub idle_timeout_ms: Option<i32>,
+    pub total_timeout_ms: Option<i32>,
+    pub extra_headers: String,
+    pub param_overrides: String,
+    pub stream_include_usage: bool,
+    pub updated_at: NaiveDateTime,
+}
+
+/// No `Debug`: the ciphertext is safe to show, but a habit of printing key rows is not.
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = provider_keys)]
+pub struct ProviderKeyRow {
+    pub id: i64,
+    pub provider_id: i64,
+    pub label: String,
+    pub key_ciphertext: String,
+    pub key_hint: String,
+    pub enabled: bool,
+    pub weight: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Everything but the secret, which changes separately (`key_ciphertext` + `key_hint`).
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = provider_keys)]
+pub struct ProviderKeyWrite {
+    pub label: String,
+    pub enabled: bool,
+    pub weight: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = models)]
+pub struct ModelRow {
+    pub id: i64,
+    pub name: String,
+    pub aliases: String,
+    pub description: String,
+    pub enabled: bool,
+    pub present_requested_name: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = models)]
+pub struct ModelWrite {
+    pub name: String,
+    pub aliases: String,
+    pub description: String,
+    pub enabled: bool,
+    pub present_requested_name: bool,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = routes)]
+pub struct RouteRow {
+    pub id: i64,
+    pub model_id: i64,
+    pub provider_id: i64,
+    pub upstream_model: String,
+    pub weight: i32,
+    pub priority: i32,
+    pub cap_tools: bool,
+    pub cap_vision: bool,
+    pub cap_json_schema: bool,
+    pub cap_streaming: bool,
+    pub param_overrides: String,
+    pub price_input: f64,
+    pub price_output: f64,
+    pub price_cached_input: Option<f64>,
+    pub max_tokens_default: Option<i32>,
+    pub enabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = routes, treat_none_as_null = true)]
+pub struct RouteWrite {
+    pub model_id: i64,
+    pub provider_id: i64,
+    pub upstream_model: String,
+    pub weight: i32,
+    pub priority: i32,
+    pub cap_tools: bool,
+    pub cap_vision: bool,
+    pub cap_json_schema: bool,
+    pub cap_streaming: bool,
+    pub param_overrides: String,
+    pub price_input: f64,
+    pub price_output: f64,
+    pub price_cached_input: Option<f64>,
+    pub max_tokens_default: Option<i32>,
+    pub enabled: bool,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = client_keys)]
+pub struct ClientKeyRow {
+    pub id: i64,
+    pub name: String,
+    pub key_hash: String,
+    pub key_prefix: String,
+    pub enabled: bool,
+    pub expires_at: Option<NaiveDateTime>,
+    pub allowed_models: String,
+    pub note: Option<String>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The settings an operator edits; the hash and prefix change only on create and rotate, and
+/// `last_used_at` belongs to the gateway.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = client_keys, treat_none_as_null = true)]
+pub struct ClientKeyWrite {
+    pub name: String,
+    pub enabled: bool,
+    pub expires_at: Option<NaiveDateTime>,
+    pub allowed_models: String,
+    pub note: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
