@@ -3,8 +3,11 @@
 //! Each subcommand lives in its own file and gets the same config loader through
 //! [`load_config`]; flags here are the highest-precedence config layer.
 
+pub mod catalog;
 pub mod config_cmd;
+pub mod database;
 pub mod health;
+pub mod keys;
 pub mod migrate;
 pub mod serve;
 
@@ -71,6 +74,10 @@ pub enum Command {
     Health(health::HealthArgs),
     /// Inspect the configuration
     Config(config_cmd::ConfigArgs),
+    /// Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx
+    Catalog(catalog::CatalogArgs),
+    /// Create, list, revoke and rotate client keys
+    Keys(keys::KeysArgs),
 }
 
 /// Runs the parsed command line.
@@ -80,6 +87,8 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Migrate(args) => migrate::run(&cli, args),
         Command::Health(args) => health::run(&cli, args),
         Command::Config(args) => config_cmd::run(&cli, args),
+        Command::Catalog(args) => catalog::run(&cli, args),
+        Command::Keys(args) => keys::run(&cli, args),
     }
 }
 
