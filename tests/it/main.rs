@@ -1,5 +1,6 @@
 //! The one integration-test binary (one link step instead of one per file). Each module is a
 //! group of tests; `util` holds the helpers they share.
+mod catalog_store;
 mod cli_catalog;
 mod cli_config;
 mod db;

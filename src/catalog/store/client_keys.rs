@@ -9,7 +9,7 @@ use super::conn::{
     contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower, not_found,
     now, on, to_db_time, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
 };
-use super::{apply_patch, Resource, Store, StoreError};
+use super::{apply_patch, page, resource_api, Resource, Store, StoreError};
 use crate::catalog::model::{
     ClientKey, ClientKeyFilter, ClientKeyPatch, IssuedClientKey, NewClientKey, Page, Paging,
 };
@@ -146,12 +146,8 @@ impl Store {
                 .into_iter()
                 .map(|r| client_key_from_row(r).map(|(k, _)| k))
                 .collect::<Result<_, _>>()?;
-            Ok::<_, StoreError>(Page { data, total, limit: p.limit, offset: p.offset })
+            Ok::<_, StoreError>(page(data, total, p))
         })
-    }
-
-    pub async fn get_client_key(&self, id: i64) -> Result<ClientKey, StoreError> {
-        self.get_one(id).await
     }
 
     /// Issues a key. The returned `key` is the only copy: only its hash is stored.
@@ -173,30 +169,6 @@ impl Store {
             let client_key = ClientKey::get(c, id).await?;
             Ok::<_, StoreError>(IssuedClientKey { key, client_key })
         })
-    }
-
-    pub async fn update_client_key(
-        &self,
-        id: i64,
-        patch: ClientKeyPatch,
-    ) -> Result<ClientKey, StoreError> {
-        self.update_one(id, patch).await
-    }
-
-    pub async fn delete_client_key(&self, id: i64) -> Result<(), StoreError> {
-        self.delete_many::<ClientKey>(&[id]).await.map(drop)
-    }
-
-    pub async fn delete_client_keys(&self, ids: &[i64]) -> Result<u64, StoreError> {
-        self.delete_many::<ClientKey>(ids).await
-    }
-
-    pub async fn set_client_keys_enabled(
-        &self,
-        ids: &[i64],
-        enabled: bool,
-    ) -> Result<u64, StoreError> {
-        self.set_enabled_many::<ClientKey>(ids, enabled).await
     }
 
     /// Disables the key; the row stays, so request logs keep naming it.
@@ -227,3 +199,11 @@ impl Store {
         })
     }
 }
+
+resource_api!(ClientKey, ClientKeyPatch, "client key" {
+    get: get_client_key,
+    update: update_client_key,
+    delete: delete_client_key,
+    delete_many: delete_client_keys,
+    set_enabled: set_client_keys_enabled,
+});

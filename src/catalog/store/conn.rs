@@ -20,7 +20,9 @@ use crate::db::{Backend, Db, DbError, SqliteConn};
 
 type Pooled<'a, C> = bb8::PooledConnection<'a, AsyncDieselConnectionManager<C>>;
 
-/// A pooled connection checked out for one store call.
+/// A pooled connection checked out for one store call. It lives on the stack for that call
+/// only, so the size difference between the variants costs nothing worth an allocation.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum PooledConn<'a> {
     Sqlite(Pooled<'a, SqliteConn>),
     Mysql(Pooled<'a, AsyncMysqlConnection>),

@@ -23,7 +23,7 @@ mod snapshot;
 use diesel::result::Error as DieselError;
 
 use self::conn::{delete_ids, distinct, require_ids, set_enabled_ids, tx, Conn, Table, TxMode};
-use super::model::{ClientKey, Invalid, Model, Provider, ProviderKey, Route};
+use super::model::{ClientKey, Invalid, Model, Page, Paging, Provider, ProviderKey, Route};
 use crate::db::{Db, DbError};
 use crate::security::secrets::{Secrets, SecretsError};
 
@@ -173,6 +173,16 @@ impl Store {
     }
 }
 
+/// A page of a list: the rows and the paging that selected them.
+fn page<T>(data: Vec<T>, total: i64, p: Paging) -> Page<T> {
+    Page {
+        data,
+        total,
+        limit: p.limit,
+        offset: p.offset,
+    }
+}
+
 /// Names the item of a batch (or list) an error is about: `[2].name`, `keys[0]: ...`.
 fn at_index(list: &str, i: usize) -> impl FnOnce(StoreError) -> StoreError + '_ {
     move |e| e.within(&format!("{list}[{i}]"))
@@ -252,6 +262,71 @@ macro_rules! apply_patch {
     };
 }
 use apply_patch;
+
+/// The `Store` methods that only delegate to the generic ones above, under each resource's
+/// own names (the admin API and the CLI call these).
+macro_rules! resource_api {
+    ($ty:ty, $patch:ty, $noun:literal {
+        get: $get:ident,
+        update: $update:ident,
+        delete: $delete:ident,
+        delete_many: $delete_many:ident,
+        set_enabled: $set_enabled:ident,
+        $(create: $create:ident ($new:ty), create_many: $create_many:ident,)?
+    }) => {
+        impl Store {
+            #[doc = concat!("The ", $noun, " with `id`; NotFound naming the id.")]
+            pub async fn $get(&self, id: i64) -> Result<$ty, StoreError> {
+                self.get_one(id).await
+            }
+
+            #[doc = concat!(
+                "Applies `patch` to the ", $noun, " (absent fields keep their value, `null` ",
+                "clears a nullable one), validates the result and returns it."
+            )]
+            pub async fn $update(&self, id: i64, patch: $patch) -> Result<$ty, StoreError> {
+                self.update_one(id, patch).await
+            }
+
+            #[doc = concat!("Deletes the ", $noun, "; foreign keys cascade to what hangs off it.")]
+            pub async fn $delete(&self, id: i64) -> Result<(), StoreError> {
+                self.delete_many::<$ty>(&[id]).await.map(drop)
+            }
+
+            #[doc = concat!(
+                "Deletes every ", $noun, " of `ids` or none (an unknown id is NotFound naming ",
+                "it); returns how many ids were given."
+            )]
+            pub async fn $delete_many(&self, ids: &[i64]) -> Result<u64, StoreError> {
+                self.delete_many::<$ty>(ids).await
+            }
+
+            #[doc = concat!(
+                "Enables or disables every ", $noun, " of `ids` or none (an unknown id is ",
+                "NotFound naming it); returns how many ids were given."
+            )]
+            pub async fn $set_enabled(&self, ids: &[i64], enabled: bool) -> Result<u64, StoreError> {
+                self.set_enabled_many::<$ty>(ids, enabled).await
+            }
+
+            $(
+                #[doc = concat!("Validates, checks conflicts and creates the ", $noun, ".")]
+                pub async fn $create(&self, new: $new) -> Result<$ty, StoreError> {
+                    self.create_one(new).await
+                }
+
+                #[doc = concat!(
+                    "Creates every ", $noun, " or none: the first bad item rolls back the ",
+                    "others and the error names its index (`[2].name: ...`)."
+                )]
+                pub async fn $create_many(&self, items: Vec<$new>) -> Result<Vec<$ty>, StoreError> {
+                    self.create_batch(items).await
+                }
+            )?
+        }
+    };
+}
+use resource_api;
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ use super::conn::{
     contains_pattern, from_db_time, from_json, insert_returning_id, load_page, lower, not_found,
     now, on, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
 };
-use super::{apply_patch, Create, Resource, Store, StoreError};
+use super::{apply_patch, page, resource_api, Create, Resource, Store, StoreError};
 use crate::catalog::model::{Invalid, Model, ModelFilter, ModelPatch, NewModel, Page, Paging};
 use crate::db::rows::{ModelRow, ModelWrite};
 use crate::db::schema::models;
@@ -248,36 +248,17 @@ impl Store {
                 }
             );
             let data = rows.into_iter().map(model_from_row).collect::<Result<_, _>>()?;
-            Ok::<_, StoreError>(Page { data, total, limit: p.limit, offset: p.offset })
+            Ok::<_, StoreError>(page(data, total, p))
         })
     }
-
-    pub async fn get_model(&self, id: i64) -> Result<Model, StoreError> {
-        self.get_one(id).await
-    }
-
-    pub async fn create_model(&self, new: NewModel) -> Result<Model, StoreError> {
-        self.create_one(new).await
-    }
-
-    pub async fn update_model(&self, id: i64, patch: ModelPatch) -> Result<Model, StoreError> {
-        self.update_one(id, patch).await
-    }
-
-    /// Deletes the model and its routes (foreign keys).
-    pub async fn delete_model(&self, id: i64) -> Result<(), StoreError> {
-        self.delete_many::<Model>(&[id]).await.map(drop)
-    }
-
-    pub async fn create_models(&self, items: Vec<NewModel>) -> Result<Vec<Model>, StoreError> {
-        self.create_batch(items).await
-    }
-
-    pub async fn delete_models(&self, ids: &[i64]) -> Result<u64, StoreError> {
-        self.delete_many::<Model>(ids).await
-    }
-
-    pub async fn set_models_enabled(&self, ids: &[i64], enabled: bool) -> Result<u64, StoreError> {
-        self.set_enabled_many::<Model>(ids, enabled).await
-    }
 }
+
+resource_api!(Model, ModelPatch, "model" {
+    get: get_model,
+    update: update_model,
+    delete: delete_model,
+    delete_many: delete_models,
+    set_enabled: set_models_enabled,
+    create: create_model(NewModel),
+    create_many: create_models,
+});

@@ -8,7 +8,7 @@ use diesel_async::RunQueryDsl;
 use super::conn::{
     from_db_time, insert_returning_id, not_found, now, on, require_ids, tx, Conn, Table, TxMode,
 };
-use super::{apply_patch, Create, Resource, Store, StoreError};
+use super::{apply_patch, resource_api, Create, Resource, Store, StoreError};
 use crate::catalog::model::{mask_secret, NewProviderKey, ProviderKey, ProviderKeyPatch};
 use crate::db::rows::{ProviderKeyRow, ProviderKeyWrite};
 use crate::db::schema::{provider_keys, providers};
@@ -217,10 +217,6 @@ impl Store {
         })
     }
 
-    pub async fn get_provider_key(&self, id: i64) -> Result<ProviderKey, StoreError> {
-        self.get_one(id).await
-    }
-
     /// Label defaults to `key-<n>`; a label the provider already uses is a Conflict.
     pub async fn create_provider_key(
         &self,
@@ -228,18 +224,6 @@ impl Store {
         new: NewProviderKey,
     ) -> Result<ProviderKey, StoreError> {
         self.create_one((provider_id, new)).await
-    }
-
-    pub async fn update_provider_key(
-        &self,
-        id: i64,
-        patch: ProviderKeyPatch,
-    ) -> Result<ProviderKey, StoreError> {
-        self.update_one(id, patch).await
-    }
-
-    pub async fn delete_provider_key(&self, id: i64) -> Result<(), StoreError> {
-        self.delete_many::<ProviderKey>(&[id]).await.map(drop)
     }
 
     pub async fn create_provider_keys(
@@ -250,16 +234,12 @@ impl Store {
         self.create_batch(items.into_iter().map(|k| (provider_id, k)).collect())
             .await
     }
-
-    pub async fn delete_provider_keys(&self, ids: &[i64]) -> Result<u64, StoreError> {
-        self.delete_many::<ProviderKey>(ids).await
-    }
-
-    pub async fn set_provider_keys_enabled(
-        &self,
-        ids: &[i64],
-        enabled: bool,
-    ) -> Result<u64, StoreError> {
-        self.set_enabled_many::<ProviderKey>(ids, enabled).await
-    }
 }
+
+resource_api!(ProviderKey, ProviderKeyPatch, "provider key" {
+    get: get_provider_key,
+    update: update_provider_key,
+    delete: delete_provider_key,
+    delete_many: delete_provider_keys,
+    set_enabled: set_provider_keys_enabled,
+});

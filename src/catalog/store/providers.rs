@@ -1,6 +1,7 @@
 //! Providers: rows <-> `Provider`, the unique-name rule, and the provider half of the API
 //! (each provider is returned with its keys, masked). Key rows themselves are
-//! `provider_keys.rs`; what cascades on delete is the schema's foreign keys.
+//! `provider_keys.rs`; what cascades on delete is the schema's foreign keys. A new provider's
+//! inline keys are created in the same transaction, so a bad key leaves no provider behind.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -10,7 +11,7 @@ use super::conn::{
     now, on, to_json, tx, Conn, Table, TxMode, LIKE_ESCAPE,
 };
 use super::provider_keys::{insert_key, key_from_row, key_rows};
-use super::{apply_patch, at_index, Create, Resource, Store, StoreError};
+use super::{apply_patch, at_index, page, resource_api, Create, Resource, Store, StoreError};
 use crate::catalog::model::{
     NewProvider, Page, Paging, Provider, ProviderFilter, ProviderKey, ProviderKind, ProviderPatch,
 };
@@ -252,48 +253,17 @@ impl Store {
                 }
             );
             let data = with_keys(c, rows).await?;
-            Ok::<_, StoreError>(Page { data, total, limit: p.limit, offset: p.offset })
+            Ok::<_, StoreError>(page(data, total, p))
         })
     }
-
-    pub async fn get_provider(&self, id: i64) -> Result<Provider, StoreError> {
-        self.get_one(id).await
-    }
-
-    /// Creates the provider and its inline keys in one transaction.
-    pub async fn create_provider(&self, new: NewProvider) -> Result<Provider, StoreError> {
-        self.create_one(new).await
-    }
-
-    pub async fn update_provider(
-        &self,
-        id: i64,
-        patch: ProviderPatch,
-    ) -> Result<Provider, StoreError> {
-        self.update_one(id, patch).await
-    }
-
-    /// Deletes the provider; its keys, routes and health rows go with it (foreign keys).
-    pub async fn delete_provider(&self, id: i64) -> Result<(), StoreError> {
-        self.delete_many::<Provider>(&[id]).await.map(drop)
-    }
-
-    pub async fn create_providers(
-        &self,
-        items: Vec<NewProvider>,
-    ) -> Result<Vec<Provider>, StoreError> {
-        self.create_batch(items).await
-    }
-
-    pub async fn delete_providers(&self, ids: &[i64]) -> Result<u64, StoreError> {
-        self.delete_many::<Provider>(ids).await
-    }
-
-    pub async fn set_providers_enabled(
-        &self,
-        ids: &[i64],
-        enabled: bool,
-    ) -> Result<u64, StoreError> {
-        self.set_enabled_many::<Provider>(ids, enabled).await
-    }
 }
+
+resource_api!(Provider, ProviderPatch, "provider" {
+    get: get_provider,
+    update: update_provider,
+    delete: delete_provider,
+    delete_many: delete_providers,
+    set_enabled: set_providers_enabled,
+    create: create_provider(NewProvider),
+    create_many: create_providers,
+});

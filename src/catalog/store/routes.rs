@@ -9,7 +9,7 @@ use super::conn::{
     from_db_time, from_json, insert_returning_id, load_page, now, on, to_json, tx, Conn, Table,
     TxMode,
 };
-use super::{apply_patch, Create, Resource, Store, StoreError};
+use super::{apply_patch, page, resource_api, Create, Resource, Store, StoreError};
 use crate::catalog::model::{
     Capability, NewRoute, Page, Paging, Ref, Route, RouteFilter, RoutePatch,
 };
@@ -300,37 +300,17 @@ impl Store {
                 }
             );
             let data = rows.into_iter().map(route_from_row).collect::<Result<_, _>>()?;
-            Ok::<_, StoreError>(Page { data, total, limit: p.limit, offset: p.offset })
+            Ok::<_, StoreError>(page(data, total, p))
         })
     }
-
-    pub async fn get_route(&self, id: i64) -> Result<Route, StoreError> {
-        self.get_one(id).await
-    }
-
-    /// Model and provider by id or name; `upstream_model` defaults to the model's name; a
-    /// second route with the same (model, provider, upstream model) is a Conflict.
-    pub async fn create_route(&self, new: NewRoute) -> Result<Route, StoreError> {
-        self.create_one(new).await
-    }
-
-    pub async fn update_route(&self, id: i64, patch: RoutePatch) -> Result<Route, StoreError> {
-        self.update_one(id, patch).await
-    }
-
-    pub async fn delete_route(&self, id: i64) -> Result<(), StoreError> {
-        self.delete_many::<Route>(&[id]).await.map(drop)
-    }
-
-    pub async fn create_routes(&self, items: Vec<NewRoute>) -> Result<Vec<Route>, StoreError> {
-        self.create_batch(items).await
-    }
-
-    pub async fn delete_routes(&self, ids: &[i64]) -> Result<u64, StoreError> {
-        self.delete_many::<Route>(ids).await
-    }
-
-    pub async fn set_routes_enabled(&self, ids: &[i64], enabled: bool) -> Result<u64, StoreError> {
-        self.set_enabled_many::<Route>(ids, enabled).await
-    }
 }
+
+resource_api!(Route, RoutePatch, "route" {
+    get: get_route,
+    update: update_route,
+    delete: delete_route,
+    delete_many: delete_routes,
+    set_enabled: set_routes_enabled,
+    create: create_route(NewRoute),
+    create_many: create_routes,
+});
