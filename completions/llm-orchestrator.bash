@@ -19,6 +19,9 @@ _llm__orchestrator() {
             llm__orchestrator,backup)
                 cmd="llm__orchestrator__subcmd__backup"
                 ;;
+            llm__orchestrator,catalog)
+                cmd="llm__orchestrator__subcmd__catalog"
+                ;;
             llm__orchestrator,completions)
                 cmd="llm__orchestrator__subcmd__completions"
                 ;;
@@ -30,6 +33,9 @@ _llm__orchestrator() {
                 ;;
             llm__orchestrator,help)
                 cmd="llm__orchestrator__subcmd__help"
+                ;;
+            llm__orchestrator,keys)
+                cmd="llm__orchestrator__subcmd__keys"
                 ;;
             llm__orchestrator,man)
                 cmd="llm__orchestrator__subcmd__man"
@@ -64,6 +70,24 @@ _llm__orchestrator() {
             llm__orchestrator__subcmd__backup__subcmd__help,verify)
                 cmd="llm__orchestrator__subcmd__backup__subcmd__help__subcmd__verify"
                 ;;
+            llm__orchestrator__subcmd__catalog,export)
+                cmd="llm__orchestrator__subcmd__catalog__subcmd__export"
+                ;;
+            llm__orchestrator__subcmd__catalog,help)
+                cmd="llm__orchestrator__subcmd__catalog__subcmd__help"
+                ;;
+            llm__orchestrator__subcmd__catalog,import)
+                cmd="llm__orchestrator__subcmd__catalog__subcmd__import"
+                ;;
+            llm__orchestrator__subcmd__catalog__subcmd__help,export)
+                cmd="llm__orchestrator__subcmd__catalog__subcmd__help__subcmd__export"
+                ;;
+            llm__orchestrator__subcmd__catalog__subcmd__help,help)
+                cmd="llm__orchestrator__subcmd__catalog__subcmd__help__subcmd__help"
+                ;;
+            llm__orchestrator__subcmd__catalog__subcmd__help,import)
+                cmd="llm__orchestrator__subcmd__catalog__subcmd__help__subcmd__import"
+                ;;
             llm__orchestrator__subcmd__config,check)
                 cmd="llm__orchestrator__subcmd__config__subcmd__check"
                 ;;
@@ -91,6 +115,9 @@ _llm__orchestrator() {
             llm__orchestrator__subcmd__help,backup)
                 cmd="llm__orchestrator__subcmd__help__subcmd__backup"
                 ;;
+            llm__orchestrator__subcmd__help,catalog)
+                cmd="llm__orchestrator__subcmd__help__subcmd__catalog"
+                ;;
             llm__orchestrator__subcmd__help,completions)
                 cmd="llm__orchestrator__subcmd__help__subcmd__completions"
                 ;;
@@ -102,6 +129,9 @@ _llm__orchestrator() {
                 ;;
             llm__orchestrator__subcmd__help,help)
                 cmd="llm__orchestrator__subcmd__help__subcmd__help"
+                ;;
+            llm__orchestrator__subcmd__help,keys)
+                cmd="llm__orchestrator__subcmd__help__subcmd__keys"
                 ;;
             llm__orchestrator__subcmd__help,man)
                 cmd="llm__orchestrator__subcmd__help__subcmd__man"
@@ -121,6 +151,12 @@ _llm__orchestrator() {
             llm__orchestrator__subcmd__help__subcmd__backup,verify)
                 cmd="llm__orchestrator__subcmd__help__subcmd__backup__subcmd__verify"
                 ;;
+            llm__orchestrator__subcmd__help__subcmd__catalog,export)
+                cmd="llm__orchestrator__subcmd__help__subcmd__catalog__subcmd__export"
+                ;;
+            llm__orchestrator__subcmd__help__subcmd__catalog,import)
+                cmd="llm__orchestrator__subcmd__help__subcmd__catalog__subcmd__import"
+                ;;
             llm__orchestrator__subcmd__help__subcmd__config,check)
                 cmd="llm__orchestrator__subcmd__help__subcmd__config__subcmd__check"
                 ;;
@@ -130,6 +166,18 @@ _llm__orchestrator() {
             llm__orchestrator__subcmd__help__subcmd__config,keys)
                 cmd="llm__orchestrator__subcmd__help__subcmd__config__subcmd__keys"
                 ;;
+            llm__orchestrator__subcmd__help__subcmd__keys,create)
+                cmd="llm__orchestrator__subcmd__help__subcmd__keys__subcmd__create"
+                ;;
+            llm__orchestrator__subcmd__help__subcmd__keys,list)
+                cmd="llm__orchestrator__subcmd__help__subcmd__keys__subcmd__list"
+                ;;
+            llm__orchestrator__subcmd__help__subcmd__keys,revoke)
+                cmd="llm__orchestrator__subcmd__help__subcmd__keys__subcmd__revoke"
+                ;;
+            llm__orchestrator__subcmd__help__subcmd__keys,rotate)
+                cmd="llm__orchestrator__subcmd__help__subcmd__keys__subcmd__rotate"
+                ;;
             llm__orchestrator__subcmd__help__subcmd__migrate,list)
                 cmd="llm__orchestrator__subcmd__help__subcmd__migrate__subcmd__list"
                 ;;
@@ -138,6 +186,36 @@ _llm__orchestrator() {
                 ;;
             llm__orchestrator__subcmd__help__subcmd__migrate,status)
                 cmd="llm__orchestrator__subcmd__help__subcmd__migrate__subcmd__status"
+                ;;
+            llm__orchestrator__subcmd__keys,create)
+                cmd="llm__orchestrator__subcmd__keys__subcmd__create"
+                ;;
+            llm__orchestrator__subcmd__keys,help)
+                cmd="llm__orchestrator__subcmd__keys__subcmd__help"
+                ;;
+            llm__orchestrator__subcmd__keys,list)
+                cmd="llm__orchestrator__subcmd__keys__subcmd__list"
+                ;;
+            llm__orchestrator__subcmd__keys,revoke)
+                cmd="llm__orchestrator__subcmd__keys__subcmd__revoke"
+                ;;
+            llm__orchestrator__subcmd__keys,rotate)
+                cmd="llm__orchestrator__subcmd__keys__subcmd__rotate"
+                ;;
+            llm__orchestrator__subcmd__keys__subcmd__help,create)
+                cmd="llm__orchestrator__subcmd__keys__subcmd__help__subcmd__create"
+                ;;
+            llm__orchestrator__subcmd__keys__subcmd__help,help)
+                cmd="llm__orchestrator__subcmd__keys__subcmd__help__subcmd__help"
+                ;;
+            llm__orchestrator__subcmd__keys__subcmd__help,list)
+                cmd="llm__orchestrator__subcmd__keys__subcmd__help__subcmd__list"
+                ;;
+            llm__orchestrator__subcmd__keys__subcmd__help,revoke)
+                cmd="llm__orchestrator__subcmd__keys__subcmd__help__subcmd__revoke"
+                ;;
+            llm__orchestrator__subcmd__keys__subcmd__help,rotate)
+                cmd="llm__orchestrator__subcmd__keys__subcmd__help__subcmd__rotate"
                 ;;
             llm__orchestrator__subcmd__migrate,help)
                 cmd="llm__orchestrator__subcmd__migrate__subcmd__help"
@@ -170,7 +248,7 @@ _llm__orchestrator() {
 
     case "${cmd}" in
         llm__orchestrator)
-            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version serve migrate health config backup completions man help"
+            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version serve migrate health config backup completions man catalog keys help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -358,6 +436,148 @@ _llm__orchestrator() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__catalog)
+            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version export import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__catalog__subcmd__export)
+            opts="-v -q -h -V --format --include-secrets --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__catalog__subcmd__help)
+            opts="export import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__catalog__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__catalog__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__catalog__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__catalog__subcmd__import)
+            opts="-v -q -h -V --format --dry-run --prune --json --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -616,7 +836,7 @@ _llm__orchestrator() {
             return 0
             ;;
         llm__subcmd__orchestrator__subcmd__help)
-            opts="serve migrate health config backup completions man help"
+            opts="serve migrate health config backup completions man catalog keys help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -672,6 +892,48 @@ _llm__orchestrator() {
             return 0
             ;;
         llm__subcmd__orchestrator__subcmd__help__subcmd__backup__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__catalog)
+            opts="export import"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__catalog__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__catalog__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -783,6 +1045,76 @@ _llm__orchestrator() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__keys)
+            opts="create list revoke rotate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__keys__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__keys__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__keys__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__keys__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         llm__subcmd__orchestrator__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -860,6 +1192,236 @@ _llm__orchestrator() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys)
+            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version create list revoke rotate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys__subcmd__create)
+            opts="-v -q -h -V --name --models --expires --note --json --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --models)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys__subcmd__help)
+            opts="create list revoke rotate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys__subcmd__list)
+            opts="-v -q -h -V --all --json --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys__subcmd__revoke)
+            opts="-v -q -h -V --json --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__keys__subcmd__rotate)
+            opts="-v -q -h -V --json --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -39,6 +39,8 @@ complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "c
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "backup" -d 'Create, verify or restore database backups'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "man" -d 'Print the man page, or write every page into a directory'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "catalog" -d 'Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "keys" -d 'Create, list, revoke and rotate client keys'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand serve" -l host -d 'Address to bind; overrides server.host / APP_HOST' -r
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand serve" -l port -d 'Port to bind (0 picks a free one); overrides server.port / APP_PORT' -r
@@ -212,14 +214,111 @@ complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand man" -
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand man" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand man" -s h -l help -d 'Print help'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand man" -s V -l version -d 'Print version'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "serve" -d 'Run the gateway (HTTP server)'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "migrate" -d 'Apply or inspect database migrations'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "health" -d 'Check a running server (and with --deep, its database and Redis)'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "config" -d 'Inspect the configuration'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "backup" -d 'Create, verify or restore database backups'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "man" -d 'Print the man page, or write every page into a directory'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and not __fish_seen_subcommand_from export import help" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and not __fish_seen_subcommand_from export import help" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and not __fish_seen_subcommand_from export import help" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and not __fish_seen_subcommand_from export import help" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and not __fish_seen_subcommand_from export import help" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and not __fish_seen_subcommand_from export import help" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and not __fish_seen_subcommand_from export import help" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and not __fish_seen_subcommand_from export import help" -f -a "export" -d 'Write the catalog to a file (provider keys only as masked hints, unless asked)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and not __fish_seen_subcommand_from export import help" -f -a "import" -d 'Apply a catalog file: create and update what it lists (and with --prune, delete the rest). Prints the changes'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and not __fish_seen_subcommand_from export import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from export" -l format -d 'File format; default: from the file\'s extension (.toml, .json, .xlsx), TOML for `-`' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from export" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from export" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from export" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from export" -l include-secrets -d 'Also write provider API keys, in clear. Keep such a file private'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from export" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -l format -d 'File format; default: from the file\'s extension (.toml, .json, .xlsx), TOML for `-`' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -l dry-run -d 'Show what would change, write nothing'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -l prune -d 'Also delete providers, keys, models and routes the file does not list'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -l json -d 'Print the changes as JSON'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the catalog to a file (provider keys only as masked hints, unless asked)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from help" -f -a "import" -d 'Apply a catalog file: create and update what it lists (and with --prune, delete the rest). Prints the changes'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand catalog; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -f -a "create" -d 'Create a client key and print it (the only time it is shown)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -f -a "list" -d 'List client keys (enabled ones; --all adds revoked ones)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -f -a "revoke" -d 'Revoke a client key: it stops working at once'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -f -a "rotate" -d 'Give a client key a new secret (printed once); the old one stops working'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -l name -d 'A name to recognise the key by (who or what uses it)' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -l models -d 'Models the key may use, comma-separated; default: all' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -l expires -d 'When the key stops working: an RFC 3339 time (2027-01-01T00:00:00Z), a date (2027-01-01, midnight UTC) or a duration from now (30d, 12h, 2w)' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -l note -d 'A free-form note' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -l json -d 'Print the key and its record as JSON'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from list" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from list" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from list" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from list" -l all -d 'Include revoked (disabled) keys'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from list" -l json -d 'Print as JSON'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from revoke" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from revoke" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from revoke" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from revoke" -l json -d 'Print the revoked key\'s record as JSON'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l json -d 'Print the new key and its record as JSON'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a client key and print it (the only time it is shown)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "list" -d 'List client keys (enabled ones; --all adds revoked ones)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a client key: it stops working at once'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Give a client key a new secret (printed once); the old one stops working'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys help" -f -a "serve" -d 'Run the gateway (HTTP server)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys help" -f -a "migrate" -d 'Apply or inspect database migrations'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys help" -f -a "health" -d 'Check a running server (and with --deep, its database and Redis)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys help" -f -a "config" -d 'Inspect the configuration'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys help" -f -a "backup" -d 'Create, verify or restore database backups'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys help" -f -a "man" -d 'Print the man page, or write every page into a directory'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys help" -f -a "catalog" -d 'Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys help" -f -a "keys" -d 'Create, list, revoke and rotate client keys'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "run" -d 'Apply pending migrations (safe to run from several instances at once)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "status" -d 'Say whether migrations are pending (exit 1 if so)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "list" -d 'List every migration this binary carries, with its state'
@@ -229,3 +328,9 @@ complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; 
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "create" -d 'Write a consistent backup of every table (safe while `serve` runs)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "verify" -d 'Check a backup file\'s structure, row counts and checksum (exit 1 if corrupt)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "restore" -d 'Load a backup into the configured database, replacing its rows in one transaction'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from catalog" -f -a "export" -d 'Write the catalog to a file (provider keys only as masked hints, unless asked)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from catalog" -f -a "import" -d 'Apply a catalog file: create and update what it lists (and with --prune, delete the rest). Prints the changes'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "create" -d 'Create a client key and print it (the only time it is shown)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "list" -d 'List client keys (enabled ones; --all adds revoked ones)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "revoke" -d 'Revoke a client key: it stops working at once'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "rotate" -d 'Give a client key a new secret (printed once); the old one stops working'

@@ -51,7 +51,7 @@ impl From<std::io::Error> for BackupError {
 /// The output file: plain or gzip, finished and synced explicitly.
 enum Sink {
     Plain(std::io::BufWriter<std::fs::File>),
-    Gz(flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>),
+    Gz(Box<flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>>),
 }
 
 impl super::FinishWrite for Sink {
@@ -120,10 +120,10 @@ pub async fn create(db: &Db, opts: &CreateOptions) -> Result<Created, BackupErro
     };
     let buffered = std::io::BufWriter::with_capacity(1 << 16, file);
     let sink = if opts.compress {
-        Sink::Gz(flate2::write::GzEncoder::new(
+        Sink::Gz(Box::new(flate2::write::GzEncoder::new(
             buffered,
             flate2::Compression::default(),
-        ))
+        )))
     } else {
         Sink::Plain(buffered)
     };

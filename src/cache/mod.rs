@@ -17,7 +17,8 @@ use crate::db::url::redact;
 
 #[derive(Clone)]
 pub enum Cache {
-    Redis(RedisCache),
+    /// Boxed: the client and pool are large, and `Disabled` is the common case.
+    Redis(Box<RedisCache>),
     Disabled,
 }
 
@@ -66,13 +67,13 @@ impl Cache {
             // dropped by bb8 when a command fails on them.
             .test_on_check_out(false)
             .build_unchecked(manager);
-        Ok(Cache::Redis(RedisCache {
+        Ok(Cache::Redis(Box::new(RedisCache {
             pool,
             client,
             timeout: cfg.timeout,
             url: redact(&cfg.url),
             prefix: cfg.key_prefix.clone(),
-        }))
+        })))
     }
 
     pub fn is_enabled(&self) -> bool {

@@ -2,6 +2,7 @@
 //! client keys. The database is the source of truth (`store`); the gateway reads an
 //! immutable in-memory snapshot (`snapshot`) that every change rebuilds and swaps (`live`).
 //! File formats for import/export live in `formats`.
+pub mod formats;
 pub mod live;
 pub mod model;
 pub mod snapshot;

@@ -4,9 +4,12 @@
 //! [`load_config`]; flags here are the highest-precedence config layer.
 
 pub mod backup;
+pub mod catalog;
 pub mod completions;
 pub mod config_cmd;
+pub mod database;
 pub mod health;
+pub mod keys;
 pub mod man;
 pub mod migrate;
 pub mod serve;
@@ -80,6 +83,10 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page, or write every page into a directory
     Man(man::ManArgs),
+    /// Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx
+    Catalog(catalog::CatalogArgs),
+    /// Create, list, revoke and rotate client keys
+    Keys(keys::KeysArgs),
 }
 
 /// Runs the parsed command line.
@@ -92,6 +99,8 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Backup(args) => backup::run(&cli, args),
         Command::Completions(args) => completions::run(&cli, args),
         Command::Man(args) => man::run(&cli, args),
+        Command::Catalog(args) => catalog::run(&cli, args),
+        Command::Keys(args) => keys::run(&cli, args),
     }
 }
 

@@ -13,17 +13,15 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use clap::Args;
 
-use super::{init_logging, load_config, runtime, Cli};
+use super::{database, init_logging, load_config, runtime, Cli};
 use crate::cache::{self, Cache};
 use crate::catalog::store::Store;
 use crate::catalog::LiveCatalog;
 use crate::config::{Config, FlagValue};
-use crate::db::{Db, DbSettings};
 use crate::error::AppError;
 use crate::http::{self, AppState};
 use crate::providers;
 use crate::security::admin_key;
-use crate::security::secrets::{MasterKeySource, Secrets};
 use crate::telemetry::LogTarget;
 
 #[derive(Debug, Args)]
@@ -77,13 +75,7 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
         "starting"
     );
 
-    let db = Db::connect(&DbSettings {
-        url: config.database.url.clone(),
-        max_connections: config.database.max_connections,
-        connect_timeout: config.database.connect_timeout,
-    })
-    .await?;
-    prepare_schema(&db, config.database.auto_migrate).await?;
+    let db = database::open(&config, config.database.max_connections).await?;
 
     let cache = Cache::new(&config.redis).map_err(AppError::Runtime)?;
     if cache.is_enabled() {
@@ -101,7 +93,7 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
         announce_generated_admin_key(&key);
     }
 
-    let secrets = open_secrets(&config)?;
+    let secrets = database::open_secrets(&config)?;
     let store = Store::new(db.clone(), secrets);
     let catalog = LiveCatalog::start(store, cache.clone(), config.catalog.refresh_interval)
         .await
@@ -167,51 +159,6 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
     server.await.map_err(|e| AppError::io("server failed", e))?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Applies pending migrations, or refuses to start when that is switched off or the
-/// database was migrated by a newer binary.
-async fn prepare_schema(db: &Db, auto_migrate: bool) -> Result<(), AppError> {
-    let status = db.migration_status().await?;
-    if !status.unknown_applied.is_empty() {
-        return Err(AppError::Runtime(format!(
-            "the database has migrations this binary does not know ({}): it was migrated by a \
-             newer llm-orchestrator; upgrade this binary",
-            status.unknown_applied.join(", ")
-        )));
-    }
-    let pending = status.pending();
-    if pending == 0 {
-        return Ok(());
-    }
-    if !auto_migrate {
-        return Err(AppError::Runtime(format!(
-            "{pending} database migration(s) pending and database.auto_migrate is off: run \
-             `llm-orchestrator migrate run` first"
-        )));
-    }
-    let applied = db.run_migrations().await?;
-    tracing::info!(
-        count = applied.len(),
-        "applied database migrations: {}",
-        applied.join(", ")
-    );
-    Ok(())
-}
-
-/// The master key that encrypts provider keys. A generated one is announced, because losing
-/// it makes every stored provider key unreadable.
-pub fn open_secrets(config: &Config) -> Result<Secrets, AppError> {
-    let (secrets, source) = Secrets::load_or_create(&config.security)
-        .map_err(|e| AppError::Runtime(format!("master key: {e}")))?;
-    if let MasterKeySource::Generated(path) = &source {
-        tracing::warn!(
-            "generated a new master key in {} (mode 0600): back it up; provider keys cannot be \
-             decrypted without it, and every instance on this database needs the same key",
-            path.display()
-        );
-    }
-    Ok(secrets)
 }
 
 /// Shows a freshly generated admin key once. Only its hash is stored, so this is the only

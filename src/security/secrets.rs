@@ -258,6 +258,39 @@ fn create_key_file(path: &Path) -> Result<Option<[u8; 32]>, SecretsError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io_error("create the directory", dir))?;
     }
+    let key = random_key_bytes();
+    let line = format!("{}\n", encode_master_key(&key));
+    // Write the whole file under a private temporary name, then link it into place: the link
+    // either creates `path` with its full content or fails because another process won, so
+    // nobody ever reads a half-written key file.
+    let tmp = path.with_file_name(format!(
+        ".{}.{}-{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("master.key"),
+        std::process::id(),
+        hex_suffix()
+    ));
+    write_private(&tmp, line.as_bytes())?;
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(Some(key)),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(None),
+        // A filesystem without hard links: fall back to create-new, where a reader may
+        // briefly see an empty file (`wait_for_key_file` covers that).
+        Err(_) => match write_private(path, line.as_bytes()) {
+            Ok(()) => Ok(Some(key)),
+            Err(SecretsError::Io { source, .. }) if source.kind() == ErrorKind::AlreadyExists => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// Creates `path` (which must not exist) with mode 0600 and `content`, synced to disk.
+fn write_private(path: &Path, content: &[u8]) -> Result<(), SecretsError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -265,17 +298,18 @@ fn create_key_file(path: &Path) -> Result<Option<[u8; 32]>, SecretsError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = match options.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(None),
-        Err(e) => return Err(io_error("create", path)(e)),
-    };
-    let key = random_key_bytes();
-    let line = format!("{}\n", encode_master_key(&key));
-    file.write_all(line.as_bytes())
+    let mut file = options.open(path).map_err(io_error("create", path))?;
+    file.write_all(content)
         .and_then(|()| file.sync_all())
-        .map_err(io_error("write", path))?;
-    Ok(Some(key))
+        .map_err(io_error("write", path))
+}
+
+fn hex_suffix() -> String {
+    let mut b = [0u8; 6];
+    SystemRandom::new()
+        .fill(&mut b)
+        .expect("the operating system's random generator failed");
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Reads the key another process is creating: an empty file means it has not written yet.

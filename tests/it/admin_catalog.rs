@@ -328,6 +328,7 @@ fn models_are_discovered_live_in_each_protocol_and_imported_with_routes() {
         .into_iter()
         .find(|s| s.uri.starts_with("/v1beta"))
         .unwrap();
+    assert_eq!(gemini.method, "GET");
     assert_eq!(gemini.header("x-goog-api-key"), Some(LEAK));
 
     let (_, p) = call(&srv, "GET", "/admin/providers?q=oa", None);

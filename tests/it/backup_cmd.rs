@@ -18,6 +18,14 @@ use crate::util::backends::{backend_tests, TestDb};
 use crate::util::proc::{self, Server, ADMIN_KEY};
 use crate::util::TestResult;
 
+/// The master key `serve` gets in these tests, so seeded provider keys decrypt when it loads
+/// the catalog.
+const TEST_MASTER: [u8; 32] = [7; 32];
+
+fn test_ciphertext() -> String {
+    llm_orchestrator::security::secrets::Secrets::new(TEST_MASTER).encrypt("sk-backup-test-key")
+}
+
 fn ts(s: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").unwrap()
 }
@@ -50,7 +58,7 @@ async fn seed(db: &Db) -> TestResult {
             id: i,
             provider_id: 1 + (i % 3),
             label: format!("key {i}\nnewline"),
-            key_ciphertext: "c2VjcmV0".into(),
+            key_ciphertext: test_ciphertext(),
             key_hint: "sk-…abcd".into(),
             enabled: true,
             weight: 1,
@@ -291,7 +299,14 @@ async fn a_backup_taken_while_serve_writes_is_consistent_and_restores_into_every
     let dir = tempfile::tempdir()?;
     let _server = Server::start(
         dir.path(),
-        &[("ADMIN_KEY", ADMIN_KEY), ("DATABASE_URL", source.url())],
+        &[
+            ("ADMIN_KEY", ADMIN_KEY),
+            ("DATABASE_URL", source.url()),
+            (
+                "MASTER_KEY",
+                &llm_orchestrator::security::secrets::encode_master_key(&TEST_MASTER),
+            ),
+        ],
     );
 
     // Write load: each transaction adds a provider and its key; a consistent snapshot holds
@@ -390,7 +405,7 @@ async fn with_conn_tx(db: &Db, n: i64, now: NaiveDateTime) -> Result<(), diesel:
                     .values((
                         provider_keys::provider_id.eq(pid),
                         provider_keys::label.eq(format!("load-{n}")),
-                        provider_keys::key_ciphertext.eq("x"),
+                        provider_keys::key_ciphertext.eq(test_ciphertext()),
                         provider_keys::key_hint.eq("x"),
                         provider_keys::enabled.eq(true),
                         provider_keys::weight.eq(1),

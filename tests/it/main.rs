@@ -3,6 +3,7 @@
 mod admin_catalog;
 mod backup_cmd;
 mod catalog_store;
+mod cli_catalog;
 mod cli_config;
 mod db;
 mod docs;

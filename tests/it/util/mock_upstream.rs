@@ -84,7 +84,8 @@ impl MockUpstream {
 
 impl Drop for MockUpstream {
     fn drop(&mut self) {
-        let _ = self.handle.stop(false);
+        // The stop command is sent when called; no need to wait for completion.
+        drop(self.handle.stop(false));
     }
 }
 
