@@ -57,6 +57,12 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
                 ApiError::BadRequest(msg).into()
             }),
     )
+    // Catalog imports (xlsx workbooks included) arrive as raw bodies.
+    .app_data(web::PayloadConfig::default().limit(16 * 1024 * 1024))
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| ApiError::BadRequest(format!("query string: {e}")).into()),
+    )
     .app_data(web::PathConfig::default().error_handler(|e, req| {
         ApiError::NotFound(format!(
             "no route for {} {} ({e})",

@@ -455,3 +455,133 @@ fn the_openapi_document_lists_every_admin_route_and_docs_follow_the_switch() {
     let (s, _) = call_with(&prod, "GET", "/openapi.json", None, &[]);
     assert_eq!(s, 404, "docs are off in production unless switched on");
 }
+
+#[test]
+fn the_catalog_exports_and_imports_over_http_with_dry_run_and_masked_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(dir.path(), &[]);
+    let toml = format!(
+        r#"
+[[providers]]
+name = "openai-main"
+kind = "openai"
+base_url = "https://api.openai.com/v1"
+keys = [{{ label = "k1", key = "{LEAK}" }}]
+
+[[models]]
+name = "gpt-4o"
+aliases = ["gpt4o"]
+
+[[routes]]
+model = "gpt-4o"
+provider = "openai-main"
+upstream_model = "gpt-4o-2024-08-06"
+capabilities = ["tools", "streaming"]
+"#
+    );
+    let post = |query: &str, body: &str, ct: &str| -> (u16, Value) {
+        let mut res = http()
+            .post(srv.url(&format!("/admin/catalog/import{query}")))
+            .header("X-Admin-Key", ADMIN_KEY)
+            .header("Content-Type", ct)
+            .send(body)
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.body_mut().read_json().unwrap_or(Value::Null))
+    };
+
+    let (s, dry) = post("?dry_run=true", &toml, "application/toml");
+    assert_eq!(s, 200, "{dry}");
+    assert_eq!(dry["dry_run"], true);
+    assert!(dry["changes"].as_array().unwrap().len() >= 3, "{dry}");
+    let (_, providers) = call(&srv, "GET", "/admin/providers", None);
+    assert_eq!(providers["total"], 0, "a dry run writes nothing");
+
+    let (s, real) = post("", &toml, "application/toml");
+    assert_eq!(s, 200, "{real}");
+    let (_, snap) = call(&srv, "GET", "/admin/catalog/snapshot", None);
+    assert_eq!(
+        snap["models"],
+        json!(["gpt-4o"]),
+        "the snapshot follows the import"
+    );
+
+    // Export (masked) and import it back: no changes.
+    let mut res = http()
+        .get(srv.url("/admin/catalog/export?format=json"))
+        .header("X-Admin-Key", ADMIN_KEY)
+        .call()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let exported = res.body_mut().read_to_string().unwrap();
+    assert!(
+        !exported.contains(LEAK),
+        "export without include_secrets is masked"
+    );
+    let (s, again) = post("", &exported, "application/json");
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["changes"], json!([]), "{again}");
+
+    // With include_secrets the key is there, and the export is logged.
+    let mut res = http()
+        .get(srv.url("/admin/catalog/export?format=toml&include_secrets=true"))
+        .header("X-Admin-Key", ADMIN_KEY)
+        .call()
+        .unwrap();
+    assert!(res.body_mut().read_to_string().unwrap().contains(LEAK));
+    srv.proc
+        .wait_for("WITH provider keys in clear", Duration::from_secs(5));
+
+    // A bad file: 400 naming the entry, nothing changed.
+    let (s, e) = post(
+        "",
+        "[[providers]]\nname = \"x\"\nkind = \"cohere\"\n",
+        "application/toml",
+    );
+    assert_eq!(s, 400, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("providers[0].kind"),
+        "{e}"
+    );
+    let (_, providers) = call(&srv, "GET", "/admin/providers", None);
+    assert_eq!(providers["total"], 1);
+    assert!(!srv.proc.output().contains(LEAK), "no key in any log line");
+}
+
+#[test]
+fn with_the_database_gone_the_last_snapshot_keeps_serving() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(db) = rt.block_on(TestDb::mysql()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(
+        dir.path(),
+        &[
+            ("DATABASE_URL", db.url()),
+            ("LLMO_CATALOG__REFRESH_INTERVAL", "200ms"),
+        ],
+    );
+    let (s, _) = call(
+        &srv,
+        "POST",
+        "/admin/models",
+        Some(json!({"name":"survivor"})),
+    );
+    assert_eq!(s, 201);
+    // The database disappears under the running server.
+    drop(db);
+    srv.proc
+        .wait_for("catalog refresh failed", Duration::from_secs(30));
+    let (s, snap) = call(&srv, "GET", "/admin/catalog/snapshot", None);
+    assert_eq!(s, 200);
+    assert_eq!(snap["models"], json!(["survivor"]));
+    let (s, _) = call(&srv, "GET", "/health", None);
+    assert_eq!(s, 200);
+}

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -13,12 +13,14 @@ use super::resources::{affected, Batch};
 use super::table::{doc, RouteTable};
 use actix_web::http::Method;
 
+use crate::catalog::formats::{self, Format};
 use crate::catalog::model::{
     Capability, CatalogDoc, ClientKey, ImportOptions, ImportReport, IssuedClientKey, ModelDoc,
     NewProviderKey, ProviderKey, ProviderKeyPatch, RouteDoc,
 };
 use crate::catalog::snapshot::ProviderEntry;
 use crate::error::ApiError;
+use crate::http::middleware::RequestId;
 use crate::http::AppState;
 use crate::providers::discovery::{self, UpstreamModel};
 
@@ -58,6 +60,21 @@ pub fn register(t: &mut RouteTable<'_>) {
             "/client-keys/{id}/revoke",
             doc("client-keys", "Disable a client key").returns::<ClientKey>(200),
             revoke_client_key,
+        )
+        .add(
+            Method::GET,
+            "/catalog/export",
+            doc("catalog", "The whole catalog as a file (?format=toml|json|xlsx; ?include_secrets=true writes provider keys in clear and is logged)")
+                .returns_object(200, "the file, as an attachment"),
+            export_catalog,
+        )
+        .add(
+            Method::POST,
+            "/catalog/import",
+            doc("catalog", "Apply a catalog file in one transaction (?format=toml|json|xlsx, default from Content-Type; ?dry_run=true; ?prune=true)")
+                .body_object("the file's bytes: TOML, JSON or an xlsx workbook")
+                .returns::<ImportReport>(200),
+            import_catalog,
         )
         .add(
             Method::GET,
@@ -342,4 +359,104 @@ async fn import_models(
         .await?;
     state.catalog.changed().await;
     Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    include_secrets: bool,
+}
+
+fn parse_format(param: Option<&str>, content_type: Option<&str>) -> Result<Format, ApiError> {
+    if let Some(f) = param {
+        return f.parse().map_err(|e: String| ApiError::Invalid {
+            param: "format".into(),
+            message: e,
+        });
+    }
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    Ok(if ct.contains("json") {
+        Format::Json
+    } else if ct.contains("spreadsheetml") || ct.contains("excel") {
+        Format::Xlsx
+    } else {
+        Format::Toml
+    })
+}
+
+/// `GET /admin/catalog/export`: the declarative file an operator keeps in git. Secrets stay
+/// masked unless `include_secrets=true`, which is logged as a warning with the request id.
+async fn export_catalog(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let format = parse_format(q.format.as_deref(), None)?;
+    if q.include_secrets {
+        let id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        tracing::warn!(request_id = %id, "catalog exported WITH provider keys in clear");
+    }
+    let doc = state.store().export_catalog(q.include_secrets).await?;
+    let bytes = formats::render(format, &doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let content_type = match format {
+        Format::Toml => "application/toml",
+        Format::Json => "application/json",
+        Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"llm-orchestrator-catalog.{}\"",
+                format.as_str()
+            ),
+        ))
+        .body(bytes))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    prune: bool,
+}
+
+/// `POST /admin/catalog/import`: the body is the file. A file that does not parse or apply
+/// changes nothing and answers 400 with every problem found.
+async fn import_catalog(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<ImportQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    let format = parse_format(q.format.as_deref(), content_type)?;
+    let parsed = formats::parse(format, &body)
+        .map_err(|e| ApiError::BadRequest(format!("catalog file: {}", e.lines().join("; "))))?;
+    let opts = ImportOptions {
+        dry_run: q.dry_run,
+        prune: q.prune,
+    };
+    let report = state.store().import_catalog(&parsed.doc, opts).await?;
+    if !report.dry_run && !report.changes.is_empty() {
+        state.catalog.changed().await;
+    }
+    let mut value = serde_json::to_value(&report).map_err(|e| ApiError::Internal(e.to_string()))?;
+    value["warnings"] = json!(parsed.warnings);
+    Ok(HttpResponse::Ok().json(value))
 }
