@@ -12,7 +12,6 @@ use serde_json::json;
 use super::{init_logging, load_config, runtime, Cli};
 use crate::backup::{self, BackupError, CreateOptions, RestoreOptions};
 use crate::config::FlagValue;
-use crate::db::{Db, DbSettings};
 use crate::error::AppError;
 use crate::telemetry::LogTarget;
 
@@ -100,12 +99,7 @@ pub fn run(cli: &Cli, args: &BackupArgs) -> Result<(), AppError> {
     let _log = init_logging(&loaded, LogTarget::Stderr)?;
     let config = loaded.config;
     runtime()?.block_on(async move {
-        let db = Db::connect(&DbSettings {
-            url: config.database.url.clone(),
-            max_connections: 2,
-            connect_timeout: config.database.connect_timeout,
-        })
-        .await?;
+        let db = super::database::connect(&config, 2).await?;
         match &args.action {
             BackupAction::Create {
                 keep_days,

@@ -12,14 +12,20 @@ use crate::security::secrets::{MasterKeySource, Secrets};
 /// `max_connections` is the pool size: `serve` uses the configured one, one-shot tools need
 /// only a couple.
 pub async fn open(config: &Config, max_connections: u32) -> Result<Db, AppError> {
-    let db = Db::connect(&DbSettings {
+    let db = connect(config, max_connections).await?;
+    prepare_schema(&db, config.database.auto_migrate).await?;
+    Ok(db)
+}
+
+/// Connects with the configured URL and timeout, schema untouched (for `migrate` and
+/// `backup`, which deal with the schema themselves).
+pub async fn connect(config: &Config, max_connections: u32) -> Result<Db, AppError> {
+    Ok(Db::connect(&DbSettings {
         url: config.database.url.clone(),
         max_connections,
         connect_timeout: config.database.connect_timeout,
     })
-    .await?;
-    prepare_schema(&db, config.database.auto_migrate).await?;
-    Ok(db)
+    .await?)
 }
 
 /// Applies pending migrations, or refuses when that is switched off or the database was

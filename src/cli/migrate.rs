@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::{init_logging, load_config, runtime, Cli};
-use crate::db::{Db, DbSettings, MigrationStatus};
+use crate::db::{Db, MigrationStatus};
 use crate::error::AppError;
 use crate::telemetry::LogTarget;
 
@@ -44,12 +44,7 @@ pub fn run(cli: &Cli, args: &MigrateArgs) -> Result<(), AppError> {
     let _log = init_logging(&loaded, LogTarget::Stderr)?;
     let config = loaded.config;
     runtime()?.block_on(async move {
-        let db = Db::connect(&DbSettings {
-            url: config.database.url.clone(),
-            max_connections: 2,
-            connect_timeout: config.database.connect_timeout,
-        })
-        .await?;
+        let db = super::database::connect(&config, 2).await?;
         match args.action {
             MigrateAction::Run { json } => run_pending(&db, json).await,
             MigrateAction::Status { json } => status(&db, json).await,

@@ -152,10 +152,14 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
     .map_err(|e| AppError::io(format!("cannot listen on {addr}"), e))?
     .run();
 
+    // Handlers go in before anyone is told we are up: a SIGTERM right after READY must
+    // be a graceful stop, not the default action (exit by signal).
+    let signals =
+        Signals::install().map_err(|e| AppError::io("cannot install signal handlers", e))?;
     tracing::info!(%addr, workers, "listening on {addr}");
     notify_systemd(&[sd_notify::NotifyState::Ready]);
 
-    tokio::spawn(shutdown_on_signal(server.handle(), grace));
+    tokio::spawn(shutdown_on_signal(signals, server.handle(), grace));
     server.await.map_err(|e| AppError::io("server failed", e))?;
     tracing::info!("stopped");
     Ok(())
@@ -172,18 +176,30 @@ fn announce_generated_admin_key(key: &str) {
     tracing::warn!("generated a new admin key (printed once on stderr); only its hash is stored");
 }
 
-async fn shutdown_on_signal(handle: actix_web::dev::ServerHandle, grace: Duration) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers; stop the server with SIGKILL");
-        return;
-    };
+/// SIGTERM and SIGINT, listened for from the moment of installation.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+}
+
+async fn shutdown_on_signal(
+    mut signals: Signals,
+    handle: actix_web::dev::ServerHandle,
+    grace: Duration,
+) {
     let name = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+        _ = signals.term.recv() => "SIGTERM",
+        _ = signals.int.recv() => "SIGINT",
     };
     tracing::info!(
         "{name} received: shutting down, finishing in-flight requests (grace {grace:?})"
@@ -192,8 +208,8 @@ async fn shutdown_on_signal(handle: actix_web::dev::ServerHandle, grace: Duratio
     let graceful = handle.stop(true);
     tokio::select! {
         _ = graceful => {}
-        _ = term.recv() => { tracing::warn!("second signal: stopping now"); handle.stop(false).await }
-        _ = int.recv() => { tracing::warn!("second signal: stopping now"); handle.stop(false).await }
+        _ = signals.term.recv() => { tracing::warn!("second signal: stopping now"); handle.stop(false).await }
+        _ = signals.int.recv() => { tracing::warn!("second signal: stopping now"); handle.stop(false).await }
     }
 }
 
