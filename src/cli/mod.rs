@@ -12,6 +12,7 @@ pub mod health;
 pub mod keys;
 pub mod man;
 pub mod migrate;
+pub mod self_update;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -87,6 +88,8 @@ pub enum Command {
     Catalog(catalog::CatalogArgs),
     /// Create, list, revoke and rotate client keys
     Keys(keys::KeysArgs),
+    /// Check for a newer release and replace this binary with it (sha256-verified)
+    SelfUpdate(self::self_update::SelfUpdateArgs),
 }
 
 /// Runs the parsed command line.
@@ -101,6 +104,7 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Man(args) => man::run(&cli, args),
         Command::Catalog(args) => catalog::run(&cli, args),
         Command::Keys(args) => keys::run(&cli, args),
+        Command::SelfUpdate(args) => self::self_update::run(&cli, args),
     }
 }
 
