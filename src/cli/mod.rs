@@ -26,7 +26,8 @@ use crate::telemetry::{self, LogTarget, TelemetryGuard};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  a check ran and said no (unhealthy, migrations pending, corrupt backup)
+  1  a check ran and said no (unhealthy, migrations pending, corrupt backup,
+     self-update --check found a newer release)
   2  usage, configuration or runtime error";
 
 #[derive(Debug, Parser)]
