@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write every page into a directory')
             [CompletionResult]::new('catalog', 'catalog', [CompletionResultType]::ParameterValue, 'Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx')
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'Create, list, revoke and rotate client keys')
+            [CompletionResult]::new('self-update', 'self-update', [CompletionResultType]::ParameterValue, 'Check for a newer release and replace this binary with it (sha256-verified)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -530,6 +531,24 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
         'llm-orchestrator;keys;help;help' {
             break
         }
+        'llm-orchestrator;self-update' {
+            [CompletionResult]::new('--install-path', '--install-path', [CompletionResultType]::ParameterName, 'Replace this file instead of the running binary')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format; overrides log.format')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database URL; overrides database.url / DATABASE_URL')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Only compare the running version with the newest release (exit 1 if an update exists)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Replace the binary without asking (required when stdin is not a terminal)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as JSON')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'llm-orchestrator;help' {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the gateway (HTTP server)')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply or inspect database migrations')
@@ -540,6 +559,7 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write every page into a directory')
             [CompletionResult]::new('catalog', 'catalog', [CompletionResultType]::ParameterValue, 'Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx')
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'Create, list, revoke and rotate client keys')
+            [CompletionResult]::new('self-update', 'self-update', [CompletionResultType]::ParameterValue, 'Check for a newer release and replace this binary with it (sha256-verified)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -628,6 +648,9 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
             break
         }
         'llm-orchestrator;help;keys;rotate' {
+            break
+        }
+        'llm-orchestrator;help;self-update' {
             break
         }
         'llm-orchestrator;help;help' {

@@ -43,6 +43,9 @@ _llm__orchestrator() {
             llm__orchestrator,migrate)
                 cmd="llm__orchestrator__subcmd__migrate"
                 ;;
+            llm__orchestrator,self-update)
+                cmd="llm__orchestrator__subcmd__self__subcmd__update"
+                ;;
             llm__orchestrator,serve)
                 cmd="llm__orchestrator__subcmd__serve"
                 ;;
@@ -138,6 +141,9 @@ _llm__orchestrator() {
                 ;;
             llm__orchestrator__subcmd__help,migrate)
                 cmd="llm__orchestrator__subcmd__help__subcmd__migrate"
+                ;;
+            llm__orchestrator__subcmd__help,self-update)
+                cmd="llm__orchestrator__subcmd__help__subcmd__self__subcmd__update"
                 ;;
             llm__orchestrator__subcmd__help,serve)
                 cmd="llm__orchestrator__subcmd__help__subcmd__serve"
@@ -248,7 +254,7 @@ _llm__orchestrator() {
 
     case "${cmd}" in
         llm__orchestrator)
-            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version serve migrate health config backup completions man catalog keys help"
+            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version serve migrate health config backup completions man catalog keys self-update help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -836,7 +842,7 @@ _llm__orchestrator() {
             return 0
             ;;
         llm__subcmd__orchestrator__subcmd__help)
-            opts="serve migrate health config backup completions man catalog keys help"
+            opts="serve migrate health config backup completions man catalog keys self-update help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1174,6 +1180,20 @@ _llm__orchestrator() {
         llm__subcmd__orchestrator__subcmd__help__subcmd__migrate__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__self__subcmd__update)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1614,6 +1634,36 @@ _llm__orchestrator() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__self__subcmd__update)
+            opts="-v -q -h -V --check --yes --json --install-path --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --install-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -12,6 +12,7 @@ pub mod health;
 pub mod keys;
 pub mod man;
 pub mod migrate;
+pub mod self_update;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -25,7 +26,8 @@ use crate::telemetry::{self, LogTarget, TelemetryGuard};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  a check ran and said no (unhealthy, migrations pending, corrupt backup)
+  1  a check ran and said no (unhealthy, migrations pending, corrupt backup,
+     self-update --check found a newer release)
   2  usage, configuration or runtime error";
 
 #[derive(Debug, Parser)]
@@ -87,6 +89,8 @@ pub enum Command {
     Catalog(catalog::CatalogArgs),
     /// Create, list, revoke and rotate client keys
     Keys(keys::KeysArgs),
+    /// Check for a newer release and replace this binary with it (sha256-verified)
+    SelfUpdate(self::self_update::SelfUpdateArgs),
 }
 
 /// Runs the parsed command line.
@@ -101,6 +105,7 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Man(args) => man::run(&cli, args),
         Command::Catalog(args) => catalog::run(&cli, args),
         Command::Keys(args) => keys::run(&cli, args),
+        Command::SelfUpdate(args) => self::self_update::run(&cli, args),
     }
 }
 

@@ -105,6 +105,12 @@ pub static KEYS: &[Key] = &[
     key("database.max_connections", int(1, 1000), Some("10"), &[], "Connection pool size."),
     key("database.connect_timeout", Duration, Some("10s"), &[], "How long to wait for a database connection."),
     key("backup.dir", Path, Some("./backups"), &[], "Where `backup create` writes (and prunes) backups; relative paths are from the working directory."),
+    key("update.url", Str, None, &[], "Release server for `self-update` (Gitea/Forgejo API), e.g. https://git.example.com. https only; plain http is accepted only for loopback (tests). Unset: `self-update` refuses."),
+    key("update.repo", Str, Some("llm-orchestrator/llm-orchestrator"), &[], "owner/name of the repository on update.url whose releases `self-update` installs."),
+    Key {
+        secret: true,
+        ..key("update.token", Str, None, &[], "API token for a private release repository; sent only over https (or to loopback).")
+    },
     key("redis.enabled", Bool, Some("false"), &["REDIS_ENABLED"], "Use Redis for shared counters, health and catalog invalidation."),
     key("redis.url", Str, Some("redis://127.0.0.1:6379/0"), &["REDIS_URL"], "redis://, rediss:// or unix:// URL."),
     key("redis.pool_size", int(1, 1000), Some("8"), &[], "Redis connection pool size."),

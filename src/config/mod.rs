@@ -232,6 +232,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub backup: BackupConfig,
+    pub update: UpdateConfig,
     pub redis: RedisConfig,
     pub log: LogConfig,
     pub security: SecurityConfig,
@@ -288,6 +289,16 @@ pub struct DatabaseConfig {
 #[derive(Clone, Debug)]
 pub struct BackupConfig {
     pub dir: PathBuf,
+}
+
+/// Where `self-update` looks for releases.
+#[derive(Clone, Debug)]
+pub struct UpdateConfig {
+    /// Base URL of the release server, without a trailing slash; `None`: `self-update` refuses.
+    pub url: Option<String>,
+    pub owner: String,
+    pub repo: String,
+    pub token: Option<Secret>,
 }
 
 #[derive(Clone)]

@@ -556,3 +556,50 @@ fn the_master_key_must_be_base64_of_32_bytes_and_is_never_shown() {
     let e = Fixture::new().env("MASTER_KEY", "not base64!").error();
     assert!(e.contains("expected base64 of 32 random bytes"), "{e}");
 }
+
+#[test]
+fn update_url_takes_https_anywhere_but_plain_http_only_to_loopback() {
+    for ok in [
+        "https://git.example.com/",
+        "http://127.0.0.1:3000",
+        "http://localhost:8080",
+        "http://[::1]:9000",
+    ] {
+        let loaded = Fixture::new().env("LLMO_UPDATE__URL", ok).load();
+        let url = loaded.config.update.url.expect("set");
+        assert!(!url.ends_with('/'), "{ok} -> {url}: trailing slash kept");
+    }
+    for bad in [
+        "http://git.example.com",
+        "http://10.0.0.1",
+        "ftp://127.0.0.1",
+        "git.example.com",
+    ] {
+        let err = Fixture::new().env("LLMO_UPDATE__URL", bad).error();
+        assert!(err.contains("update.url"), "{bad}: {err}");
+    }
+    assert!(Fixture::new().load().config.update.url.is_none());
+}
+
+#[test]
+fn update_repo_is_owner_slash_name_and_the_token_is_never_shown() {
+    let loaded = Fixture::new()
+        .toml("[update]\nrepo = \"ops/gateway\"\ntoken = \"s3cret-token\"\n")
+        .load();
+    assert_eq!(loaded.config.update.owner, "ops");
+    assert_eq!(loaded.config.update.repo, "gateway");
+    assert_eq!(entry(&loaded, "update.token").value, "***");
+    assert!(!format!("{:?}", loaded.config.update).contains("s3cret"));
+    let defaults = Fixture::new().load();
+    assert_eq!(
+        (
+            defaults.config.update.owner.as_str(),
+            defaults.config.update.repo.as_str()
+        ),
+        ("llm-orchestrator", "llm-orchestrator")
+    );
+    for bad in ["gateway", "a/b/c", "/b", "a/"] {
+        let err = Fixture::new().env("LLMO_UPDATE__REPO", bad).error();
+        assert!(err.contains("owner/name"), "{bad}: {err}");
+    }
+}

@@ -217,6 +217,8 @@ fn refine(path: &str, value: Value) -> Result<Value, String> {
                 Err("expected a URL starting with redis://, rediss:// or unix://".into())
             }
         }
+        "update.url" => update_url(&s).map(|_| Value::Str(s)),
+        "update.repo" => split_repo(&s).map(|_| Value::Str(s)),
         "log.level" => log_level(&s).map(Value::Str),
         "security.admin_key" if s.chars().count() < 16 => {
             Err("must be at least 16 characters long".into())
@@ -229,6 +231,45 @@ fn refine(path: &str, value: Value) -> Result<Value, String> {
             Err(problem) => Err(problem),
         },
         _ => Ok(Value::Str(s)),
+    }
+}
+
+/// `https://host[:port][/path]`; `http://` only to a loopback host, because a binary fetched
+/// over plain http from anywhere else could be swapped in transit (tests serve on 127.0.0.1).
+fn update_url(s: &str) -> Result<(), String> {
+    let url = url::Url::parse(s.trim())
+        .map_err(|e| format!("not a URL ({e}); expected e.g. https://git.example.com"))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("expected a base URL without ?query or #fragment".into());
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err("plain http is accepted only for loopback addresses; use https://".into())
+            }
+        }
+        _ => Err("expected an https:// URL".into()),
+    }
+}
+
+/// `owner/name`, both non-empty, nothing else: it becomes two path segments of the API URL.
+pub(crate) fn split_repo(s: &str) -> Result<(String, String), String> {
+    let bad = || "expected owner/name, e.g. llm-orchestrator/llm-orchestrator".to_string();
+    let (owner, name) = s.trim().split_once('/').ok_or_else(bad)?;
+    let ok = |p: &str| !p.is_empty() && !p.contains(['/', ' ', '?', '#', '%']);
+    if ok(owner) && ok(name) {
+        Ok((owner.to_string(), name.to_string()))
+    } else {
+        Err(bad())
     }
 }
 
@@ -397,6 +438,18 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
         },
         backup: BackupConfig {
             dir: PathBuf::from(v.str("backup.dir")),
+        },
+        update: {
+            let (owner, repo) =
+                split_repo(&v.str("update.repo")).expect("update.repo is checked when parsed");
+            UpdateConfig {
+                url: v
+                    .opt_str("update.url")
+                    .map(|u| u.trim().trim_end_matches('/').to_string()),
+                owner,
+                repo,
+                token: v.opt_str("update.token").map(Secret::new),
+            }
         },
         redis: RedisConfig {
             enabled: v.bool("redis.enabled"),

@@ -11,5 +11,6 @@ mod generated;
 mod health_cmd;
 mod migrate_cmd;
 mod packaging;
+mod self_update;
 mod serve;
 mod util;

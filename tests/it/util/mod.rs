@@ -3,6 +3,7 @@
 pub mod backends;
 pub mod mock_upstream;
 pub mod proc;
+pub mod release_server;
 
 pub use backends::TestDb;
 
