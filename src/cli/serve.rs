@@ -19,6 +19,9 @@ use crate::catalog::store::Store;
 use crate::catalog::LiveCatalog;
 use crate::config::{Config, FlagValue};
 use crate::error::AppError;
+use crate::gateway::engine::Gateway;
+use crate::gateway::health::{breaker_config, HealthRegistry};
+use crate::gateway::key_usage::KeyUsage;
 use crate::http::{self, AppState};
 use crate::providers;
 use crate::security::admin_key;
@@ -106,7 +109,22 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
         client_keys = summary.client_keys,
         "catalog loaded"
     );
-    let upstream = providers::client::build().map_err(AppError::Runtime)?;
+    if summary.client_keys == 0 && config.gateway.api_keys.is_empty() {
+        tracing::warn!(
+            "NO CLIENT KEYS: every /v1 request is refused with 401 until one exists; create one \
+             with `llm-orchestrator keys create --name NAME` or POST /admin/client-keys"
+        );
+    }
+    let upstream =
+        providers::client::build(config.gateway.connect_timeout).map_err(AppError::Runtime)?;
+    let health = Arc::new(HealthRegistry::new(
+        breaker_config(&config.health_check),
+        config.health_check.retry_after,
+    ));
+    let gateway = Arc::new(Gateway::new(&config.gateway, health, upstream.clone()));
+    let key_usage = Arc::new(KeyUsage::default());
+    let key_usage_catalog = catalog.clone();
+    tokio::spawn(flush_key_usage(key_usage.clone(), catalog.clone()));
 
     let listener =
         TcpListener::bind((config.server.host.as_str(), config.server.port)).map_err(|e| {
@@ -126,6 +144,8 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
         catalog,
         admin_key,
         upstream,
+        gateway,
+        key_usage: key_usage.clone(),
         started,
     });
     let workers = match config.server.workers {
@@ -161,8 +181,19 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
 
     tokio::spawn(shutdown_on_signal(signals, server.handle(), grace));
     server.await.map_err(|e| AppError::io("server failed", e))?;
+    key_usage.flush(key_usage_catalog.store()).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Writes client keys' `last_used_at` once a minute, off the request path.
+async fn flush_key_usage(usage: Arc<KeyUsage>, catalog: Arc<LiveCatalog>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        usage.flush(catalog.store()).await;
+    }
 }
 
 /// Shows a freshly generated admin key once. Only its hash is stored, so this is the only

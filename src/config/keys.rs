@@ -135,7 +135,19 @@ pub static KEYS: &[Key] = &[
     key("health_check.retry_after", Duration, Some("1h"), &["HEALTH_CHECK_RETRY_HOURS"], "How long an unhealthy key rests before it is probed again (HEALTH_CHECK_RETRY_HOURS is in hours)."),
     key("health_check.timeout", Duration, Some("10s"), &["HEALTH_CHECK_TIMEOUT"], "Timeout of one probe request."),
     key("catalog.refresh_interval", Duration, Some("30s"), &[], "Reload the catalog from the database this often, a backstop to Redis invalidation."),
-    key("gateway.max_retry_count", int(0, 10), Some("3"), &["MAX_RETRY_COUNT"], "Retries on another route after a failure; 0 = no retries (active once the gateway endpoints land)."),
+    key("gateway.max_retry_count", int(0, 10), Some("3"), &["MAX_RETRY_COUNT"], "Retries after a failed upstream attempt (next key, then next provider); 0 = one attempt only."),
+    Key {
+        secret: true,
+        ..key("gateway.api_keys", List, None, &["API_KEYS"], "Extra client keys accepted for every model, besides the client keys in the catalog (the Python version's API_KEYS). Prefer `keys create`: these are not shown in logs or stats by name.")
+    },
+    key("gateway.connect_timeout", Duration, Some("10s"), &[], "Connecting to an upstream (TCP + TLS); a provider's connect_timeout_ms overrides it."),
+    key("gateway.first_token_timeout", Duration, Some("60s"), &[], "Streaming: how long an attempt may wait for the first chunk before failing over; a provider's first_token_timeout_ms overrides it."),
+    key("gateway.idle_timeout", Duration, Some("60s"), &[], "Streaming: the longest silence between two upstream chunks; the stream then ends with an error event. A provider's idle_timeout_ms overrides it."),
+    key("gateway.request_timeout", Duration, Some("300s"), &[], "Non-streaming: how long one attempt may take in all; a provider's total_timeout_ms overrides it."),
+    key("gateway.total_timeout", Duration, Some("600s"), &[], "Deadline for a whole request, every attempt and backoff included (until the first streamed chunk)."),
+    key("gateway.stream_keepalive", Duration, Some("15s"), &[], "Streaming: send an SSE comment after this much upstream silence so proxies keep the connection; 0 = never."),
+    key("gateway.retry_backoff", Duration, Some("250ms"), &[], "Base of the exponential backoff (with jitter) before retrying a target that already failed in the same request."),
+    key("gateway.max_body_size", int(1, 1024), Some("32"), &[], "Largest accepted request body, in MiB (images travel inline as base64); larger bodies get 413."),
 ];
 
 /// The key at `path` and its position in `KEYS`.

@@ -385,4 +385,18 @@ pub struct CatalogConfig {
 pub struct GatewayConfig {
     /// 0 means no retries.
     pub max_retry_count: u32,
+    /// `API_KEYS`: client keys from the configuration, allowed every model.
+    pub api_keys: Vec<Secret>,
+    pub connect_timeout: Duration,
+    pub first_token_timeout: Duration,
+    pub idle_timeout: Duration,
+    /// One non-streaming attempt, in all.
+    pub request_timeout: Duration,
+    /// The whole request until its answer starts.
+    pub total_timeout: Duration,
+    /// Zero: no keep-alive comments.
+    pub stream_keepalive: Duration,
+    pub retry_backoff: Duration,
+    /// Bytes.
+    pub max_body_size: usize,
 }

@@ -382,6 +382,12 @@ impl<'a> Values<'a> {
             ref other => panic!("{path} holds {other:?}, not a duration"),
         }
     }
+    fn opt_list(&self, path: &str) -> Option<Vec<String>> {
+        match &self.get(path).value {
+            Value::Unset => None,
+            _ => Some(self.list(path)),
+        }
+    }
     fn list(&self, path: &str) -> Vec<String> {
         match &self.get(path).value {
             Value::List(l) => l.clone(),
@@ -487,6 +493,20 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
         },
         gateway: GatewayConfig {
             max_retry_count: v.int("gateway.max_retry_count"),
+            api_keys: v
+                .opt_list("gateway.api_keys")
+                .into_iter()
+                .flatten()
+                .map(Secret::new)
+                .collect(),
+            connect_timeout: v.duration("gateway.connect_timeout"),
+            first_token_timeout: v.duration("gateway.first_token_timeout"),
+            idle_timeout: v.duration("gateway.idle_timeout"),
+            request_timeout: v.duration("gateway.request_timeout"),
+            total_timeout: v.duration("gateway.total_timeout"),
+            stream_keepalive: v.duration("gateway.stream_keepalive"),
+            retry_backoff: v.duration("gateway.retry_backoff"),
+            max_body_size: v.int::<usize>("gateway.max_body_size") * 1024 * 1024,
         },
     })
 }

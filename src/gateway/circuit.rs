@@ -164,6 +164,33 @@ impl Breaker {
         }
     }
 
+    /// Opens the circuit now for at least `rest`, whatever its state: a key the upstream
+    /// rejected (401/403) or asked to back off (`Retry-After`). An open circuit keeps the later
+    /// of its two deadlines. Does not count as a trip (no cooldown doubling).
+    pub fn force_open(&mut self, now: Instant, rest: Duration) {
+        let until = now + rest;
+        let until = match self.state {
+            State::Open { until: current } => current.max(until),
+            _ => until,
+        };
+        self.state = State::Open { until };
+    }
+
+    /// Gives back a probe slot taken by `permit` whose request never got an answer (cancelled
+    /// by the client): the next request may probe instead.
+    pub fn release_probe(&mut self) {
+        if let State::HalfOpen {
+            probing: true,
+            successes,
+        } = self.state
+        {
+            self.state = State::HalfOpen {
+                probing: false,
+                successes,
+            };
+        }
+    }
+
     pub fn health(&self, now: Instant) -> Health {
         match self.state {
             State::Open { until } if now < until => Health::Unhealthy,
@@ -298,6 +325,22 @@ mod tests {
             b.record(t, !(i % 5 == 0 || i % 5 == 2 || i % 5 == 4));
         }
         assert_eq!(b.health(t), Health::Unhealthy);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn forced_opening_keeps_the_later_deadline_and_a_released_probe_frees_the_slot() {
+        let mut b = Breaker::new(cfg());
+        let t = Instant::now();
+        b.force_open(t, Duration::from_secs(5));
+        assert_eq!(b.permit(t), Permit::Denied);
+        b.force_open(t, Duration::from_secs(2));
+        assert_eq!(b.open_until(), Some(t + Duration::from_secs(5)));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let t = Instant::now();
+        assert_eq!(b.permit(t), Permit::Probe);
+        assert_eq!(b.permit(t), Permit::Denied);
+        b.release_probe();
+        assert_eq!(b.permit(t), Permit::Probe, "the slot is free again");
     }
 
     #[tokio::test(start_paused = true)]

@@ -3,4 +3,9 @@
 //! `catalog`.
 pub mod circuit;
 pub mod classify;
+pub mod engine;
+pub mod error;
+pub mod health;
+pub mod key_usage;
+pub mod relay;
 pub mod routing;

@@ -5,7 +5,9 @@
 //! for the API they serve. Errors leave handlers as `ApiError` only.
 
 pub mod admin;
+pub mod client_auth;
 pub mod middleware;
+pub mod openai;
 pub mod openapi;
 pub mod system;
 
@@ -21,6 +23,8 @@ use crate::catalog::LiveCatalog;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::gateway::engine::Gateway;
+use crate::gateway::key_usage::KeyUsage;
 use crate::security::admin_key::AdminKey;
 
 /// Everything a handler may need, shared by all workers.
@@ -32,6 +36,10 @@ pub struct AppState {
     pub admin_key: AdminKey,
     /// The one pooled client for upstream calls.
     pub upstream: reqwest::Client,
+    /// The request engine: routing, failover, health.
+    pub gateway: Arc<Gateway>,
+    /// Client keys' `last_used_at`, flushed in the background.
+    pub key_usage: Arc<KeyUsage>,
     pub started: Instant,
 }
 
@@ -94,6 +102,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, docs: bool) {
     cfg.route("/health", web::get().to(system::health))
         .route("/healthz", web::get().to(system::health))
         .route("/version", web::get().to(system::version))
+        .service(web::scope("/v1").configure(openai::routes))
+        .service(web::scope("/api/v1").configure(openai::routes))
         .service(
             web::scope("/admin")
                 .wrap(from_fn(middleware::require_admin))

@@ -220,6 +220,31 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Writes when each key was last used (the gateway batches these off the request path).
+    /// Keys deleted meanwhile are skipped; `updated_at` stays: use is not an edit.
+    pub async fn touch_client_keys(
+        &self,
+        used: &[(i64, chrono::DateTime<chrono::Utc>)],
+    ) -> Result<(), StoreError> {
+        if used.is_empty() {
+            return Ok(());
+        }
+        tx!(&self.db, TxMode::Write, c => {
+            for (id, at) in used {
+                let at = to_db_time(*at);
+                on!(c, c => {
+                    diesel::update(client_keys::table.find(*id))
+                        .set(client_keys::last_used_at.eq(Some(at)))
+                        .execute(c)
+                        .await?
+                });
+            }
+            Ok::<_, StoreError>(())
+        })
+    }
+}
+
 resource_api!(ClientKey, ClientKeyPatch, "client key" {
     get: get_client_key,
     update: update_client_key,

@@ -13,6 +13,13 @@ pub async fn system_health(state: web::Data<AppState>) -> HttpResponse {
     if report.redis.status == "down" {
         warnings.push("redis is down: instances do not share state until it is back".into());
     }
+    if state.catalog.snapshot().client_key_count() == 0 && state.gateway.config_key_count() == 0 {
+        warnings.push(
+            "no client keys: every /v1 request is refused with 401 until one is created \
+             (POST /admin/client-keys or `llm-orchestrator keys create`)"
+                .into(),
+        );
+    }
     let body = json!({
         "status": report.status,
         "service": state.config.app.name,
