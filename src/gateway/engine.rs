@@ -129,7 +129,8 @@ pub enum Answer {
 pub struct UpstreamStream {
     pub pending: Vec<SseEvent>,
     pub decoder: SseDecoder,
-    pub body: futures::stream::BoxStream<'static, reqwest::Result<Bytes>>,
+    /// The rest of the body; errors already classified (reset, timeout).
+    pub body: futures::stream::BoxStream<'static, Result<Bytes, FailureClass>>,
 }
 
 /// One (route, key) pair to try.
@@ -535,13 +536,16 @@ impl Gateway {
         }
 
         // Streaming: success only once the first event has arrived.
-        let mut stream = resp.bytes_stream().boxed();
+        let mut stream = resp
+            .bytes_stream()
+            .map(|r| r.map_err(|e| classify_reqwest(&e)))
+            .boxed();
         let mut decoder = SseDecoder::new();
         loop {
             let chunk = match tokio::time::timeout_at(attempt_deadline, stream.next()).await {
                 Err(_) => return Err(Failure::of(FailureClass::Timeout)),
                 Ok(None) => return Err(Failure::of(FailureClass::Reset)),
-                Ok(Some(Err(e))) => return Err(Failure::of(classify_reqwest(&e))),
+                Ok(Some(Err(class))) => return Err(Failure::of(class)),
                 Ok(Some(Ok(c))) => c,
             };
             let events = decoder

@@ -287,9 +287,7 @@ mod tests {
         for _ in 0..2 {
             r.permit(1, 11)
                 .unwrap()
-                .failure(&FailureClass::RateLimited {
-                    retry_after: Some(Duration::from_secs(5)),
-                });
+                .failure(&FailureClass::RateLimited { retry_after: None });
         }
         assert!(!r.available(1, 11));
         assert!(

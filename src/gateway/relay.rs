@@ -153,8 +153,8 @@ impl Relay {
                             }
                         }
                     }
-                    Some(Err(_)) => {
-                        self.fail(FailureClass::Reset, "the upstream connection broke mid-stream", &mut out);
+                    Some(Err(class)) => {
+                        self.fail(class, "the upstream connection broke mid-stream", &mut out);
                         return Some(out.freeze());
                     }
                     None => {
@@ -294,5 +294,227 @@ impl Drop for Relay {
             );
             self.finish(StreamEnd::ClientGone);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::gateway::circuit::BreakerConfig;
+    use crate::providers::sse::SseDecoder;
+
+    fn served(usage_injected: bool) -> Served {
+        Served {
+            provider: "p".into(),
+            provider_id: 1,
+            route_id: 1,
+            key_id: 2,
+            upstream_model: "up".into(),
+            attempts: Vec::new(),
+            usage_injected,
+            idle_timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn chunk(content: &str, finish: Option<&str>) -> String {
+        serde_json::to_string(&json!({
+            "object": "chat.completion.chunk", "model": "up-2024",
+            "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": finish}],
+            "usage": null
+        }))
+        .unwrap()
+    }
+
+    /// Relays `parts` (each arriving after `gap`), returns the client's body and the summary.
+    async fn run(
+        parts: Vec<Result<String, FailureClass>>,
+        gap: Duration,
+        usage_injected: bool,
+        present_model: Option<&str>,
+    ) -> (String, StreamSummary) {
+        let body = futures::stream::iter(parts)
+            .then(move |p| async move {
+                tokio::time::sleep(gap).await;
+                p.map(Bytes::from)
+            })
+            .boxed();
+        let upstream = UpstreamStream {
+            pending: Vec::new(),
+            decoder: SseDecoder::new(),
+            body,
+        };
+        let summary = Arc::new(Mutex::new(None));
+        let s2 = summary.clone();
+        let health = Arc::new(HealthRegistry::new(
+            BreakerConfig::default(),
+            Duration::from_secs(60),
+        ));
+        let out: Vec<Bytes> = relay(
+            upstream,
+            served(usage_injected),
+            RelayOptions {
+                present_model: present_model.map(str::to_string),
+                idle_timeout: Duration::from_secs(5),
+                keepalive: Duration::from_secs(2),
+                request_id: "rid".into(),
+            },
+            health,
+            Box::new(move |s| *s2.lock().unwrap() = Some(s)),
+        )
+        .map(Result::unwrap)
+        .collect()
+        .await;
+        let text = out
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect();
+        let summary = summary.lock().unwrap().take().expect("on_end ran");
+        (text, summary)
+    }
+
+    fn ev(data: &str) -> Result<String, FailureClass> {
+        Ok(format!("data: {data}\n\n"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_finished_stream_without_done_still_ends_with_done() {
+        let (text, s) = run(
+            vec![ev(&chunk("a", None)), ev(&chunk("", Some("stop")))],
+            Duration::from_millis(10),
+            false,
+            None,
+        )
+        .await;
+        assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+        assert_eq!(s.end, StreamEnd::Completed);
+        assert_eq!(s.events, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cut_before_the_finish_reason_is_an_error_event_never_done() {
+        let (text, s) = run(
+            vec![ev(&chunk("a", None)), Err(FailureClass::Reset)],
+            Duration::from_millis(10),
+            false,
+            None,
+        )
+        .await;
+        assert!(!text.contains("[DONE]"), "{text}");
+        assert!(text.contains(r#""code":"stream_reset""#), "{text}");
+        assert_eq!(s.end, StreamEnd::Failed(FailureClass::Reset));
+
+        let (text, s) = run(
+            vec![ev(&chunk("a", None))],
+            Duration::from_millis(10),
+            false,
+            None,
+        )
+        .await;
+        assert!(
+            !text.contains("[DONE]") && text.contains("stream_reset"),
+            "{text}"
+        );
+        assert_eq!(s.end, StreamEnd::Failed(FailureClass::Reset));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_malformed_chunk_ends_the_stream_with_an_error_event() {
+        let (text, s) = run(
+            vec![ev(&chunk("a", None)), ev("{not json"), ev("[DONE]")],
+            Duration::from_millis(10),
+            false,
+            None,
+        )
+        .await;
+        assert_eq!(text.matches("data: ").count(), 2, "{text}");
+        assert!(text.contains("stream_malformed") && !text.contains("[DONE]"));
+        assert_eq!(s.end, StreamEnd::Failed(FailureClass::Malformed));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn silence_gets_keepalives_then_the_idle_timeout_ends_it() {
+        // 3 s gaps: one keep-alive (at 2 s) each, no timeout (5 s).
+        let (text, s) = run(
+            vec![
+                ev(&chunk("a", None)),
+                ev(&chunk("b", Some("stop"))),
+                ev("[DONE]"),
+            ],
+            Duration::from_secs(3),
+            false,
+            None,
+        )
+        .await;
+        assert_eq!(text.matches(": keep-alive").count(), 3, "{text}");
+        assert_eq!(s.end, StreamEnd::Completed);
+
+        let (text, s) = run(
+            vec![ev(&chunk("a", None)), ev(&chunk("b", Some("stop")))],
+            Duration::from_secs(6),
+            false,
+            None,
+        )
+        .await;
+        assert!(
+            text.contains("stream_timeout") && !text.contains("[DONE]"),
+            "{text}"
+        );
+        assert_eq!(s.end, StreamEnd::Failed(FailureClass::Timeout));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn usage_the_client_did_not_ask_for_is_kept_for_us_not_sent() {
+        let usage = r#"{"object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}"#;
+        let parts = vec![ev(&chunk("a", Some("stop"))), ev(usage), ev("[DONE]")];
+        let (text, s) = run(parts.clone(), Duration::ZERO, true, None).await;
+        assert!(!text.contains("usage"), "{text}");
+        assert_eq!(s.usage.unwrap().completion_tokens, 2);
+        let (text, _) = run(parts, Duration::ZERO, false, None).await;
+        assert!(text.contains(r#""completion_tokens":2"#), "{text}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_model_is_the_upstreams_unless_the_requested_name_is_presented() {
+        let parts = vec![ev(&chunk("a", Some("stop"))), ev("[DONE]")];
+        let (text, _) = run(parts.clone(), Duration::ZERO, false, None).await;
+        assert!(text.contains(r#""model":"up-2024""#), "{text}");
+        let (text, _) = run(parts, Duration::ZERO, false, Some("gpt-x")).await;
+        assert!(text.contains(r#""model":"gpt-x""#), "{text}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_goes_away_is_reported_once() {
+        let body = futures::stream::iter(vec![Ok(Bytes::from(format!(
+            "data: {}\n\n",
+            chunk("a", None)
+        )))])
+        .chain(futures::stream::pending())
+        .boxed();
+        let ends = Arc::new(Mutex::new(Vec::new()));
+        let e2 = ends.clone();
+        let mut s = Box::pin(relay(
+            UpstreamStream {
+                pending: Vec::new(),
+                decoder: SseDecoder::new(),
+                body,
+            },
+            served(false),
+            RelayOptions {
+                present_model: None,
+                idle_timeout: Duration::from_secs(60),
+                keepalive: Duration::ZERO,
+                request_id: "rid".into(),
+            },
+            Arc::new(HealthRegistry::new(
+                BreakerConfig::default(),
+                Duration::from_secs(60),
+            )),
+            Box::new(move |s| e2.lock().unwrap().push(s.end)),
+        ));
+        assert!(s.next().await.is_some());
+        drop(s);
+        assert_eq!(*ends.lock().unwrap(), vec![StreamEnd::ClientGone]);
     }
 }
