@@ -10,6 +10,7 @@ mod docs;
 mod generated;
 mod health_cmd;
 mod migrate_cmd;
+mod mock_upstream;
 mod packaging;
 mod self_update;
 mod serve;
