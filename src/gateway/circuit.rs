@@ -168,6 +168,9 @@ impl Breaker {
     /// rejected (401/403) or asked to back off (`Retry-After`). An open circuit keeps the later
     /// of its two deadlines. Does not count as a trip (no cooldown doubling).
     pub fn force_open(&mut self, now: Instant, rest: Duration) {
+        if rest.is_zero() {
+            return; // `Retry-After: 0`: no rest asked for
+        }
         let until = now + rest;
         let until = match self.state {
             State::Open { until: current } => current.max(until),

@@ -7,6 +7,7 @@ mod cli_catalog;
 mod cli_config;
 mod db;
 mod docs;
+mod gateway;
 mod generated;
 mod health_cmd;
 mod migrate_cmd;
