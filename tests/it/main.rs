@@ -13,6 +13,7 @@ mod health_cmd;
 mod migrate_cmd;
 mod mock_upstream;
 mod packaging;
+mod sdk;
 mod self_update;
 mod serve;
 mod util;
