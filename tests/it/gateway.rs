@@ -906,3 +906,41 @@ fn a_client_keys_last_use_is_recorded_off_the_request_path() {
     let (_, key) = admin(&srv, "GET", &format!("/admin/client-keys/{id}"), None);
     assert!(key["last_used_at"].is_string(), "{key}");
 }
+
+#[test]
+fn a_client_that_goes_away_mid_stream_cancels_the_upstream_request() {
+    use std::io::{Read, Write};
+    let up = MockUpstream::start_named("up", &[]);
+    let gw = start(one_provider(&up, &["k"]), &[]);
+    let pieces: Vec<String> = (0..100).map(|i| format!("w{i} ")).collect();
+    up.push(Reply::pieces(pieces).gap(Duration::from_millis(50)));
+    let body = json!({"model": "m", "stream": true,
+                      "messages": [{"role": "user", "content": "hi"}]})
+    .to_string();
+    let mut sock = std::net::TcpStream::connect(gw.srv.addr).unwrap();
+    write!(
+        sock,
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        gw.key,
+        body.len()
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("data: ") {
+        let n = sock.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    drop(sock);
+    // The full answer would take 5 s; the upstream sees its connection closed long before.
+    let t = Instant::now();
+    while up.broken() == 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(3),
+            "the upstream request was not cancelled"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

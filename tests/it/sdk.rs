@@ -43,7 +43,10 @@ fn the_openai_python_sdk_works_against_the_gateway() {
         &[],
     );
     let out = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/openai_compat.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/sdk/openai_compat.py"
+        ))
         .env("LLMO_BASE_URL", gw.srv.url(""))
         .env("LLMO_KEY", &gw.key)
         .env("LLMO_MODEL", "gpt-sdk")

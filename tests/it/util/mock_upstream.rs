@@ -279,6 +279,8 @@ struct State {
     default: Mutex<Reply>,
     /// Numbers response ids.
     next_id: AtomicU64,
+    /// Answers that broke off because the client (the gateway) closed the connection.
+    broken: AtomicU64,
 }
 
 impl MockUpstream {
@@ -301,6 +303,7 @@ impl MockUpstream {
             queue: Mutex::new(VecDeque::new()),
             default: Mutex::new(Reply::ok().into()),
             next_id: AtomicU64::new(1),
+            broken: AtomicU64::new(0),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
@@ -370,6 +373,11 @@ impl MockUpstream {
     /// The reply when the queue is empty (initially [`Reply::ok`]).
     pub fn set_default(&self, reply: impl Into<Reply>) {
         *self.state.default.lock().unwrap() = reply.into();
+    }
+
+    /// How many answers broke off because the other side closed the connection mid-way.
+    pub fn broken(&self) -> u64 {
+        self.state.broken.load(Ordering::SeqCst)
     }
 
     /// Scripted replies not yet taken.
@@ -446,7 +454,11 @@ async fn serve_conn(state: Arc<State>, sock: TcpStream) {
         };
         match respond(&state, &req, reply, &mut conn).await {
             Ok(After::KeepAlive) if req.keep_alive => {}
-            _ => return,
+            Ok(_) => return,
+            Err(_) => {
+                state.broken.fetch_add(1, Ordering::SeqCst);
+                return;
+            }
         }
     }
 }
