@@ -283,18 +283,7 @@ impl Gateway {
                 format!("no provider of model `{name}` has an enabled API key"),
             )
         } else {
-            GatewayError {
-                retry_after: Some(30),
-                ..GatewayError::new(
-                    503,
-                    ErrorKind::Unavailable,
-                    "all_routes_resting",
-                    format!(
-                        "every route of model `{name}` is resting after upstream failures \
-                         (circuit open); try again shortly"
-                    ),
-                )
-            }
+            GatewayError::all_resting(name)
         })
     }
 
@@ -401,19 +390,8 @@ impl Gateway {
             round += 1;
         }
         if attempts.is_empty() {
-            // Every target's circuit closed between planning and permitting.
-            return Err(GatewayError {
-                retry_after: Some(30),
-                ..GatewayError::new(
-                    503,
-                    ErrorKind::Unavailable,
-                    "all_routes_resting",
-                    format!(
-                        "every route of model `{}` is resting after upstream failures; try again shortly",
-                        job.model.model.name
-                    ),
-                )
-            });
+            // Every target's circuit opened between planning and asking for a permit.
+            return Err(GatewayError::all_resting(&job.model.model.name));
         }
         let retry_after = retry_after_hint.map(|d| d.as_secs().max(1));
         Err(GatewayError::exhausted(attempts, retry_after))

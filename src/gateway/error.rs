@@ -104,6 +104,22 @@ impl GatewayError {
         }
     }
 
+    /// 503: every route of the model is resting after upstream failures (circuits open).
+    pub fn all_resting(model: &str) -> Self {
+        GatewayError {
+            retry_after: Some(30),
+            ..GatewayError::new(
+                503,
+                ErrorKind::Unavailable,
+                "all_routes_resting",
+                format!(
+                    "every route of model `{model}` is resting after upstream failures \
+                     (circuit open); try again shortly"
+                ),
+            )
+        }
+    }
+
     pub fn with_attempts(mut self, attempts: Vec<AttemptRecord>) -> Self {
         self.attempts = attempts;
         self
