@@ -12,7 +12,11 @@
 //! 3. A streaming attempt succeeds once its first event has arrived; until then nothing has
 //!    been sent to the client, so failover still works. What follows is `relay`'s job.
 //!
-//! Wire details of each protocol live in `providers`; rendering errors in `http`.
+//! Each attempt's request is built in the provider's protocol by `upstream` (a route whose
+//! protocol cannot express the request is skipped; when none can, the answer is a 400 naming
+//! the field); answers come back translated to the canonical OpenAI chat shape, full or as a
+//! stream (`providers::translate`). Wire details live in `providers`; rendering errors in
+//! `http`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -28,11 +32,14 @@ use super::classify::{classify_status, FailureClass, Next};
 use super::error::{AttemptRecord, ErrorKind, GatewayError};
 use super::health::HealthRegistry;
 use super::routing::{self, Candidate};
-use crate::catalog::model::{Capability, ProviderKind};
+use super::upstream::{self, Call};
+use crate::catalog::model::Capability;
 use crate::catalog::snapshot::{ModelEntry, RouteEntry};
 use crate::config::GatewayConfig;
+use crate::providers::chat::Unsupported;
 use crate::providers::openai::{self, Needs, Usage};
-use crate::providers::sse::{SseDecoder, SseEvent};
+use crate::providers::sse::SseEvent;
+use crate::providers::translate::{self, EventReader};
 use crate::security::sha256;
 
 /// A `Retry-After` longer than this goes back to the client instead of being waited out.
@@ -125,10 +132,11 @@ pub enum Answer {
     },
 }
 
-/// A started upstream stream: the events read so far (at least one) and the rest.
+/// A started upstream stream: the events read so far (at least one) and the rest. Events
+/// are OpenAI chunks whatever the upstream speaks (the reader translates).
 pub struct UpstreamStream {
     pub pending: Vec<SseEvent>,
-    pub decoder: SseDecoder,
+    pub reader: EventReader,
     /// The rest of the body; errors already classified (reset, timeout).
     pub body: futures::stream::BoxStream<'static, Result<Bytes, FailureClass>>,
 }
@@ -208,7 +216,7 @@ impl Gateway {
         let mut candidates = Vec::new();
         for (i, r) in model.routes.iter().enumerate() {
             let p = &r.provider.provider;
-            if !r.route.enabled || !p.enabled || !speaks(p.kind) {
+            if !r.route.enabled || !p.enabled || !upstream::serves(p.kind, job.endpoint) {
                 continue;
             }
             enabled += 1;
@@ -296,6 +304,7 @@ impl Gateway {
         let mut dropped = vec![false; targets.len()];
         let mut hints: Vec<Option<Duration>> = vec![None; targets.len()];
         let mut retry_after_hint: Option<Duration> = None;
+        let mut unsupported: Option<(String, Unsupported)> = None;
         let mut round = 0u32;
         'rounds: loop {
             let mut tried_any = false;
@@ -319,13 +328,23 @@ impl Gateway {
                     }
                     tokio::time::sleep(wait).await;
                 }
+                let entry = &job.model.routes[t.route];
+                let call = match upstream::build(job, entry, entry.provider.keys[t.key].secret()) {
+                    Ok(call) => call,
+                    Err(e) => {
+                        // This route's protocol cannot carry the request; others may.
+                        dropped[i] = true;
+                        unsupported.get_or_insert((entry.provider.provider.name.clone(), e));
+                        continue;
+                    }
+                };
                 let Some(pass) = self.health.permit(t.provider_id, t.key_id) else {
                     continue;
                 };
                 tried_any = true;
-                let entry = &job.model.routes[t.route];
                 let started = Instant::now();
-                let result = self.attempt(job, entry, t.key, deadline).await;
+                let usage_added = call.usage_added;
+                let result = self.attempt(job, entry, call, deadline).await;
                 let mut record = AttemptRecord {
                     provider: entry.provider.provider.name.clone(),
                     provider_id: t.provider_id,
@@ -341,7 +360,7 @@ impl Gateway {
                         pass.success();
                         record.status = Some(200);
                         attempts.push(record);
-                        return Ok(self.answer(job, entry, t, attempts, success));
+                        return Ok(self.answer(job, entry, t, attempts, success, usage_added));
                     }
                     Err(failure) => {
                         pass.failure(&failure.class);
@@ -390,6 +409,9 @@ impl Gateway {
             round += 1;
         }
         if attempts.is_empty() {
+            if let Some((provider, e)) = unsupported {
+                return Err(unsupported_error(&job.model.model.name, &provider, e));
+            }
             // Every target's circuit opened between planning and asking for a permit.
             return Err(GatewayError::all_resting(&job.model.model.name));
         }
@@ -412,44 +434,29 @@ impl Gateway {
         &self,
         job: &Job,
         entry: &RouteEntry,
-        key: usize,
+        call: Call,
         deadline: Instant,
     ) -> Result<Success, Failure> {
         let provider = &entry.provider.provider;
-        let include_usage = provider.stream_include_usage;
-        let mut body = openai::prepare_body(
-            &job.body,
-            &entry.route.upstream_model,
-            &provider.param_overrides,
-            &entry.route.param_overrides,
-            include_usage && job.endpoint != Endpoint::Embeddings,
-        );
-        if let (Some(max), Endpoint::ChatCompletions | Endpoint::Completions) =
-            (entry.route.max_tokens_default, job.endpoint)
-        {
-            if !body.contains_key("max_tokens") && !body.contains_key("max_completion_tokens") {
-                body.insert("max_tokens".into(), Value::from(max));
-            }
-        }
-        let bytes = serde_json::to_vec(&body).map_err(|_| Failure::of(FailureClass::Malformed))?;
-        let url = format!(
-            "{}{}",
-            crate::providers::discovery::base_url(provider).trim_end_matches('/'),
-            job.endpoint.path()
-        );
+        let mut auth = reqwest::header::HeaderValue::from_str(&call.auth.1)
+            .map_err(|_| Failure::of(FailureClass::KeyRejected(401)))?;
+        auth.set_sensitive(true);
         let mut req = self
             .client
-            .post(url)
-            .bearer_auth(entry.provider.keys[key].secret())
+            .post(&call.url)
+            .header(call.auth.0, auth)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("x-request-id", &job.request_id);
+        for (k, v) in &call.headers {
+            req = req.header(*k, *v);
+        }
         for (k, v) in &provider.extra_headers {
             req = req.header(k.as_str(), v.as_str());
         }
         if job.stream() {
             req = req.header(reqwest::header::ACCEPT, "text/event-stream");
         }
-        let req = req.body(bytes);
+        let req = req.body(call.body);
 
         let ms = |v: Option<i32>, d: Duration| {
             v.filter(|v| *v > 0)
@@ -498,14 +505,20 @@ impl Gateway {
                 Ok(Err(e)) => return Err(Failure::of(classify_reqwest(&e))),
                 Ok(Ok(b)) => b,
             };
-            let mut value: Value =
+            let value: Value =
                 serde_json::from_slice(&body).map_err(|_| Failure::of(FailureClass::Malformed))?;
             if !value.is_object() || value.get("error").is_some_and(|e| !e.is_null()) {
                 return Err(Failure::of(FailureClass::Malformed));
             }
+            let translated = call.wire.translated();
+            let mut value = translate::to_openai(&call.wire, value)
+                .ok_or_else(|| Failure::of(FailureClass::Malformed))?;
             let usage = openai::usage(&value);
-            let body = if job.model.model.present_requested_name && value.get("model").is_some() {
+            let present = job.model.model.present_requested_name && value.get("model").is_some();
+            if present {
                 value["model"] = Value::String(job.requested.clone());
+            }
+            let body = if present || translated {
                 Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
             } else {
                 body
@@ -517,8 +530,9 @@ impl Gateway {
         let mut stream = resp
             .bytes_stream()
             .map(|r| r.map_err(|e| classify_reqwest(&e)))
+            .fuse()
             .boxed();
-        let mut decoder = SseDecoder::new();
+        let mut reader = EventReader::new(&call.wire);
         loop {
             let chunk = match tokio::time::timeout_at(attempt_deadline, stream.next()).await {
                 Err(_) => return Err(Failure::of(FailureClass::Timeout)),
@@ -526,7 +540,7 @@ impl Gateway {
                 Ok(Some(Err(class))) => return Err(Failure::of(class)),
                 Ok(Some(Ok(c))) => c,
             };
-            let events = decoder
+            let events = reader
                 .push(&chunk)
                 .map_err(|_| Failure::of(FailureClass::Malformed))?;
             let Some(first) = events.first() else {
@@ -550,7 +564,7 @@ impl Gateway {
             }
             return Ok(Success::Stream(UpstreamStream {
                 pending: events,
-                decoder,
+                reader,
                 body: stream,
             }));
         }
@@ -563,6 +577,7 @@ impl Gateway {
         t: &Target,
         attempts: Vec<AttemptRecord>,
         success: Success,
+        usage_added: bool,
     ) -> Answer {
         let provider = &entry.provider.provider;
         let served = Served {
@@ -572,7 +587,7 @@ impl Gateway {
             key_id: t.key_id,
             upstream_model: entry.route.upstream_model.clone(),
             attempts,
-            usage_injected: provider.stream_include_usage && !job.client_wants_usage(),
+            usage_injected: usage_added && !job.client_wants_usage(),
             idle_timeout: provider
                 .idle_timeout_ms
                 .filter(|v| *v > 0)
@@ -589,11 +604,6 @@ impl Gateway {
             Success::Stream(upstream) => Answer::Stream { served, upstream },
         }
     }
-}
-
-/// Providers whose wire protocol this build speaks for the OpenAI endpoints.
-fn speaks(kind: ProviderKind) -> bool {
-    kind == ProviderKind::OpenAi
 }
 
 /// Route and key weights are validated non-negative; a negative one would never be drawn.
@@ -669,7 +679,12 @@ fn upstream_refusal(failure: &Failure) -> GatewayError {
         })
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| format!("the upstream refused the request with status {status}"));
+    // OpenAI says `code`; Anthropic's `{"type":"error","error":{"type"}}` and Gemini's
+    // `status` name the same thing.
+    let anthropic = parsed.as_ref().and_then(|v| v.get("type")) == Some(&Value::from("error"));
     let code = text("code")
+        .or_else(|| if anthropic { text("type") } else { None })
+        .or_else(|| text("status"))
         .map(str::to_string)
         .unwrap_or_else(|| failure.class.as_str().to_string());
     let (status, kind) = match status {
@@ -686,5 +701,21 @@ fn upstream_refusal(failure: &Failure) -> GatewayError {
         param: text("param").map(str::to_string),
         retry_after: None,
         attempts: Vec::new(),
+    }
+}
+
+/// No route's protocol can express the request: 400 naming the field.
+fn unsupported_error(model: &str, provider: &str, e: Unsupported) -> GatewayError {
+    GatewayError {
+        param: Some(e.param.clone()),
+        ..GatewayError::new(
+            400,
+            ErrorKind::InvalidRequest,
+            "unsupported_by_upstream",
+            format!(
+                "no route of model `{model}` can carry this request: `{}` {} (provider `{provider}`)",
+                e.param, e.message
+            ),
+        )
     }
 }

@@ -9,3 +9,4 @@ pub mod health;
 pub mod key_usage;
 pub mod relay;
 pub mod routing;
+pub mod upstream;

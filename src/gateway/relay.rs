@@ -1,4 +1,5 @@
-//! Relaying a started upstream stream to the client (OpenAI SSE in and out).
+//! Relaying a started upstream stream to the client (OpenAI SSE in and out; other upstream
+//! protocols arrive already translated to OpenAI chunks by the stream's `EventReader`).
 //!
 //! The first event has arrived (the engine waited for it) and the client has its 200; from here
 //! the stream must end in one of two honest ways:
@@ -145,7 +146,7 @@ impl Relay {
                 chunk = self.upstream.body.next() => match chunk {
                     Some(Ok(bytes)) => {
                         self.last_upstream = Instant::now();
-                        match self.upstream.decoder.push(&bytes) {
+                        match self.upstream.reader.push(&bytes) {
                             Ok(events) => self.pending.extend(events),
                             Err(_) => {
                                 self.fail(FailureClass::Malformed, "the upstream sent an unreadable stream", &mut out);
@@ -158,9 +159,12 @@ impl Relay {
                         return Some(out.freeze());
                     }
                     None => {
-                        if let Ok(Some(ev)) = self.upstream.decoder.finish() {
-                            self.pending.push_back(ev);
-                            continue;
+                        match self.upstream.reader.finish() {
+                            Ok(events) if !events.is_empty() => {
+                                self.pending.extend(events);
+                                continue;
+                            }
+                            _ => {}
                         }
                         if self.saw_finish {
                             // Finished without `[DONE]`: a normal end, completed for the client.
@@ -303,7 +307,7 @@ mod tests {
 
     use super::*;
     use crate::gateway::circuit::BreakerConfig;
-    use crate::providers::sse::SseDecoder;
+    use crate::providers::translate::EventReader;
 
     fn served(usage_injected: bool) -> Served {
         Served {
@@ -342,7 +346,7 @@ mod tests {
             .boxed();
         let upstream = UpstreamStream {
             pending: Vec::new(),
-            decoder: SseDecoder::new(),
+            reader: EventReader::openai(),
             body,
         };
         let summary = Arc::new(Mutex::new(None));
@@ -497,7 +501,7 @@ mod tests {
         let mut s = Box::pin(relay(
             UpstreamStream {
                 pending: Vec::new(),
-                decoder: SseDecoder::new(),
+                reader: EventReader::openai(),
                 body,
             },
             served(false),

@@ -10,7 +10,6 @@ use serde_json::Value;
 use crate::catalog::model::{Provider, ProviderKind};
 
 const ANTHROPIC_VERSION: &str = "2023-06-01";
-const AZURE_API_VERSION: &str = "2024-10-21";
 /// Guards against an upstream that paginates forever.
 const MAX_PAGES: usize = 50;
 
@@ -62,7 +61,7 @@ pub async fn list_models(
                 (url.clone(), client.get(url).bearer_auth(key))
             }
             ProviderKind::AzureOpenAi => {
-                let url = format!("{base}/openai/models?api-version={AZURE_API_VERSION}");
+                let url = super::azure::models_url(&base);
                 (url.clone(), client.get(url).header("api-key", key))
             }
             ProviderKind::Anthropic => {

@@ -1,6 +1,13 @@
 //! Talking to upstream LLM providers: the shared HTTP client, model discovery, the wire
-//! protocols and the stream decoding they share.
+//! protocols and the stream decoding they share. The canonical shape is OpenAI's chat
+//! (`chat`); `anthropic` and `gemini` translate to and from it, `translate` reads any
+//! upstream's answer back into it.
+pub mod anthropic;
+pub mod azure;
+pub mod chat;
 pub mod client;
 pub mod discovery;
+pub mod gemini;
 pub mod openai;
 pub mod sse;
+pub mod translate;

@@ -65,18 +65,7 @@ pub fn prepare_body(
 ) -> Map<String, Value> {
     let mut out = body.clone();
     out.insert("model".into(), Value::String(upstream_model.to_string()));
-    for overrides in [provider_overrides, route_overrides] {
-        for (k, v) in overrides {
-            if k == "model" {
-                continue; // the route decides the model
-            }
-            if v.is_null() {
-                out.remove(k);
-            } else {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-    }
+    apply_overrides(&mut out, provider_overrides, route_overrides);
     let streaming = out.get("stream").and_then(Value::as_bool).unwrap_or(false);
     if streaming && include_usage {
         let opts = out
@@ -89,12 +78,64 @@ pub fn prepare_body(
     out
 }
 
+/// Applies provider then route overrides to top-level keys of a body (in the upstream's own
+/// protocol); `null` removes a key; `model` is the route's to decide and is never overridden.
+pub fn apply_overrides(
+    body: &mut Map<String, Value>,
+    provider_overrides: &Map<String, Value>,
+    route_overrides: &Map<String, Value>,
+) {
+    for overrides in [provider_overrides, route_overrides] {
+        for (k, v) in overrides {
+            if k == "model" {
+                continue;
+            }
+            if v.is_null() {
+                body.remove(k);
+            } else {
+                body.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
 /// Token usage as OpenAI reports it (`usage` of a response or of the final stream chunk).
+/// `prompt_tokens` includes the cached and cache-written tokens; `completion_tokens` includes
+/// the reasoning tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// Prompt tokens read from the upstream's cache.
     pub cached_tokens: u64,
+    /// Prompt tokens written to the upstream's cache (Anthropic's cache creation), reported
+    /// as `prompt_tokens_details.cache_write_tokens` (OpenRouter's name).
+    pub cache_write_tokens: u64,
+    /// Completion tokens spent thinking.
+    pub reasoning_tokens: u64,
+    /// Counted by the gateway (no upstream usage), not reported by the upstream.
+    pub estimated: bool,
+}
+
+impl Usage {
+    /// OpenAI's `usage` object.
+    pub fn to_json(&self) -> Value {
+        let mut prompt_details = serde_json::json!({ "cached_tokens": self.cached_tokens });
+        if self.cache_write_tokens > 0 {
+            prompt_details["cache_write_tokens"] = self.cache_write_tokens.into();
+        }
+        let mut u = serde_json::json!({
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+            "prompt_tokens_details": prompt_details,
+            "completion_tokens_details": { "reasoning_tokens": self.reasoning_tokens },
+        });
+        if self.estimated {
+            u["estimated"] = true.into();
+        }
+        u
+    }
 }
 
 /// The usage in a response or chunk, if it carries one.
@@ -105,6 +146,9 @@ pub fn usage(v: &Value) -> Option<Usage> {
         prompt_tokens: n("/prompt_tokens"),
         completion_tokens: n("/completion_tokens"),
         cached_tokens: n("/prompt_tokens_details/cached_tokens"),
+        cache_write_tokens: n("/prompt_tokens_details/cache_write_tokens"),
+        reasoning_tokens: n("/completion_tokens_details/reasoning_tokens"),
+        estimated: u.get("estimated").and_then(Value::as_bool).unwrap_or(false),
     })
 }
 
@@ -187,7 +231,8 @@ mod tests {
             Some(Usage {
                 prompt_tokens: 10,
                 completion_tokens: 5,
-                cached_tokens: 4
+                cached_tokens: 4,
+                ..Usage::default()
             })
         );
         assert_eq!(usage(&json!({"usage":null})), None);
