@@ -34,6 +34,11 @@ impl Unsupported {
     }
 }
 
+/// An upstream stream event whose data is not JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an upstream event is not JSON")]
+pub struct NotJson;
+
 /// Seconds since the epoch, for `created`.
 pub fn now() -> u64 {
     SystemTime::now()

@@ -39,14 +39,14 @@ pub fn to_openai(wire: &Wire, v: Value) -> Option<Value> {
 pub enum StreamError {
     #[error(transparent)]
     Sse(#[from] SseError),
-    #[error("an upstream event is not JSON")]
-    NotJson,
+    #[error(transparent)]
+    NotJson(#[from] super::chat::NotJson),
 }
 
 enum Translator {
     None,
-    Anthropic(anthropic::response::Stream),
-    Gemini(gemini::response::Stream),
+    Anthropic(Box<anthropic::response::Stream>),
+    Gemini(Box<gemini::response::Stream>),
 }
 
 /// Bytes of an upstream event stream in, OpenAI chunk events (and `[DONE]`) out.
@@ -60,9 +60,9 @@ impl EventReader {
         let translator = match wire {
             Wire::OpenAi => Translator::None,
             Wire::Anthropic(ctx) => {
-                Translator::Anthropic(anthropic::response::Stream::new(ctx.clone()))
+                Translator::Anthropic(Box::new(anthropic::response::Stream::new(ctx.clone())))
             }
-            Wire::Gemini => Translator::Gemini(gemini::response::Stream::new()),
+            Wire::Gemini => Translator::Gemini(Box::default()),
         };
         EventReader {
             decoder: SseDecoder::new(),
@@ -105,7 +105,7 @@ impl EventReader {
                 Translator::Anthropic(s) => s.event(&ev),
                 Translator::Gemini(s) => s.event(&ev),
             };
-            out.extend(translated.map_err(|_| StreamError::NotJson)?);
+            out.extend(translated?);
         }
         Ok(out)
     }

@@ -16,4 +16,5 @@ mod packaging;
 mod sdk;
 mod self_update;
 mod serve;
+mod upstream_kinds;
 mod util;

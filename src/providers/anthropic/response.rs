@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::{finish_reason, Ctx};
-use crate::providers::chat::{self, ChunkMeta};
+use crate::providers::chat::{self, ChunkMeta, NotJson};
 use crate::providers::openai::Usage;
 use crate::providers::sse::SseEvent;
 
@@ -157,8 +157,8 @@ impl Stream {
     }
 
     /// The chunks one event becomes; `Err` when its data is not JSON.
-    pub fn event(&mut self, ev: &SseEvent) -> Result<Vec<SseEvent>, ()> {
-        let v: Value = serde_json::from_str(&ev.data).map_err(|_| ())?;
+    pub fn event(&mut self, ev: &SseEvent) -> Result<Vec<SseEvent>, NotJson> {
+        let v: Value = serde_json::from_str(&ev.data).map_err(|_| NotJson)?;
         let kind = v["type"].as_str().or(ev.event.as_deref()).unwrap_or("");
         let delta = |meta: &ChunkMeta, d: Value| vec![chat::event(&meta.chunk(0, d, None))];
         Ok(match kind {

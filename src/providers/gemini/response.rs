@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::{finish_reason, usage};
-use crate::providers::chat::{self, ChunkMeta};
+use crate::providers::chat::{self, ChunkMeta, NotJson};
 use crate::providers::openai::Usage;
 use crate::providers::sse::SseEvent;
 
@@ -141,8 +141,8 @@ impl Stream {
     }
 
     /// The chunks one event becomes; `Err` when its data is not JSON.
-    pub fn event(&mut self, ev: &SseEvent) -> Result<Vec<SseEvent>, ()> {
-        let v: Value = serde_json::from_str(&ev.data).map_err(|_| ())?;
+    pub fn event(&mut self, ev: &SseEvent) -> Result<Vec<SseEvent>, NotJson> {
+        let v: Value = serde_json::from_str(&ev.data).map_err(|_| NotJson)?;
         if let Some(e) = v.get("error").filter(|e| e.is_object()) {
             let status = e["status"].as_str().unwrap_or("UNKNOWN");
             let code = if status == "RESOURCE_EXHAUSTED" {

@@ -2,7 +2,10 @@
 //! each test scripts to behave well or badly.
 //!
 //! It owns the upstream's side of the wire: OpenAI's `POST /v1/chat/completions` (plain,
-//! streamed, tool calls), `/v1/completions` and `/v1/embeddings`; the model lists of OpenAI
+//! streamed, tool calls), `/v1/completions` and `/v1/embeddings`; Anthropic's
+//! `POST /v1/messages` and Gemini's `:generateContent` / `:streamGenerateContent?alt=sse`
+//! (plain, streamed, tool calls, JSON mode, thinking, usage; `anthropic` and `gemini`
+//! submodules); stop sequences on every chat protocol; the model lists of OpenAI
 //! `GET /v1/models`, Anthropic `GET /v1/models` (`x-api-key`) and Gemini `GET /v1beta/models`;
 //! and the failures a gateway must survive (status codes with headers, delays, hangs, resets,
 //! malformed JSON, streams cut or stalled mid-way). It records every request (method, path,
@@ -30,6 +33,9 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+mod anthropic;
+mod gemini;
 
 /// One request as it arrived.
 #[derive(Debug, Clone)]
@@ -118,6 +124,8 @@ pub struct Answer {
     pub done: bool,
     /// Raw event data put at an event index (0 = first event), e.g. something that is not JSON.
     pub raw: Vec<(usize, String)>,
+    /// Prompt tokens reported as read from the upstream's cache.
+    pub cached: usize,
 }
 
 impl Default for Answer {
@@ -132,6 +140,7 @@ impl Default for Answer {
             finish: true,
             done: true,
             raw: Vec::new(),
+            cached: 0,
         }
     }
 }
@@ -187,6 +196,10 @@ impl Answer {
         self.raw.push((index, data.into()));
         self
     }
+    pub fn cached(mut self, tokens: usize) -> Self {
+        self.cached = tokens;
+        self
+    }
 }
 
 impl From<Answer> for Reply {
@@ -227,6 +240,15 @@ impl Reply {
     /// `status` with OpenAI's error body.
     pub fn error(status: u16, kind: &str, message: &str) -> Reply {
         Reply::status(status, openai_error(kind, message, None))
+    }
+    /// `status` with Anthropic's error body (`kind`: `invalid_request_error`,
+    /// `overloaded_error`, ...).
+    pub fn anthropic_error(status: u16, kind: &str, message: &str) -> Reply {
+        Reply::status(status, anthropic::error(kind, message))
+    }
+    /// `status` with Gemini's error body (`state`: `INVALID_ARGUMENT`, `RESOURCE_EXHAUSTED`, ...).
+    pub fn gemini_error(status: u16, state: &str, message: &str) -> Reply {
+        Reply::status(status, gemini::error(status, state, message))
     }
     /// 429 with `Retry-After: {secs}` and OpenAI's rate-limit error body.
     pub fn rate_limited(retry_after_secs: u64) -> Reply {
@@ -616,7 +638,7 @@ async fn respond(
         } => write_full(conn, status, &headers, body.as_bytes(), ka).await,
         Reply::Malformed if wants_stream(req) => {
             let events = vec![Event::Raw("{\"id\": \"chatcmpl-mock\", not json".into())];
-            write_stream(conn, &[], events, &Answer::default()).await
+            write_stream(conn, &[], events, &Answer::default(), true).await
         }
         Reply::Malformed => {
             let body = b"{\"id\": \"chatcmpl-mock\", \"object\": \"chat.compl";
@@ -627,13 +649,17 @@ async fn respond(
                 let headers = json_headers(&answer.headers);
                 write_full(conn, status, &headers, body.to_string().as_bytes(), ka).await
             }
-            Out::Events(events) => write_stream(conn, &answer.headers, events, &answer).await,
+            Out::Events(events) => write_stream(conn, &answer.headers, events, &answer, true).await,
+            Out::Native(events) => {
+                write_stream(conn, &answer.headers, events, &answer, false).await
+            }
         },
     }
 }
 
 fn wants_stream(req: &Request) -> bool {
-    serde_json::from_slice::<Value>(&req.body).is_ok_and(|b| b["stream"] == true)
+    req.path().ends_with(":streamGenerateContent")
+        || serde_json::from_slice::<Value>(&req.body).is_ok_and(|b| b["stream"] == true)
 }
 
 // ---- the protocols' normal answers ----
@@ -643,6 +669,8 @@ enum Out {
     Json(u16, Value),
     /// Server-sent events, before `answer.raw` and `[DONE]` are added.
     Events(Vec<Event>),
+    /// Server-sent events of a protocol without `[DONE]` (its own ending is in the list).
+    Native(Vec<Event>),
 }
 
 fn openai_error(kind: &str, message: &str, code: Option<&str>) -> Value {
@@ -679,6 +707,12 @@ fn normal_answer(state: &State, req: &Request, answer: &Answer) -> Out {
             ))
         }
     };
+    if path.ends_with("/v1/messages") {
+        return anthropic::answer(state, req, &body, answer);
+    }
+    if path.contains(":generateContent") || path.contains(":streamGenerateContent") {
+        return gemini::answer(state, req, &body, answer);
+    }
     let Some(model) = body["model"].as_str() else {
         return bad_request("you must provide a model parameter");
     };
@@ -687,12 +721,7 @@ fn normal_answer(state: &State, req: &Request, answer: &Answer) -> Out {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let pieces = answer.pieces.clone().unwrap_or_else(|| {
-        Answer::default()
-            .text(&format!("hello from {}", state.name))
-            .pieces
-            .unwrap()
-    });
+    let (pieces, _) = stopped(pieces(state, answer), &stops(&body["stop"]));
     let completion_tokens = pieces.concat().split_whitespace().count();
     let include_usage = body["stream_options"]["include_usage"] == true;
     let stream = body["stream"] == true;
@@ -708,7 +737,7 @@ fn normal_answer(state: &State, req: &Request, answer: &Answer) -> Out {
             model,
             tool: tool_call(&body, n),
             pieces: &pieces,
-            usage: usage(prompt_tokens, completion_tokens),
+            usage: cached_usage(usage(prompt_tokens, completion_tokens), answer.cached),
         };
         if stream {
             Out::Events(chat.events(answer, include_usage))
@@ -750,6 +779,62 @@ fn normal_answer(state: &State, req: &Request, answer: &Answer) -> Out {
     } else {
         not_found()
     }
+}
+
+/// The answer's content pieces: scripted, else "hello from {name}" in three.
+fn pieces(state: &State, answer: &Answer) -> Vec<String> {
+    answer.pieces.clone().unwrap_or_else(|| {
+        Answer::default()
+            .text(&format!("hello from {}", state.name))
+            .pieces
+            .unwrap()
+    })
+}
+
+/// Stop sequences as a request gives them: a string, strings, or nothing.
+fn stops(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The pieces cut before the first stop sequence in their text, and the sequence that
+/// stopped them.
+fn stopped(pieces: Vec<String>, stops: &[String]) -> (Vec<String>, Option<String>) {
+    let text = pieces.concat();
+    let Some((at, stop)) = stops
+        .iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| text.find(s.as_str()).map(|at| (at, s.clone())))
+        .min()
+    else {
+        return (pieces, None);
+    };
+    let mut out = Vec::new();
+    let mut len = 0;
+    for p in pieces {
+        if len >= at {
+            break;
+        }
+        let keep = (at - len).min(p.len());
+        len += p.len();
+        if keep > 0 {
+            out.push(p[..keep].to_string());
+        }
+    }
+    (out, Some(stop))
+}
+
+fn cached_usage(mut usage: Value, cached: usize) -> Value {
+    if cached > 0 {
+        usage["prompt_tokens_details"] = json!({ "cached_tokens": cached });
+    }
+    usage
 }
 
 /// Token counts stand in as word counts; a prompt counts at least one.
@@ -971,6 +1056,8 @@ fn gemini_models(state: &State) -> Value {
 
 enum Event {
     Json(Value),
+    /// An event with an `event:` name (Anthropic names every event).
+    Named(&'static str, Value),
     Raw(String),
 }
 
@@ -981,19 +1068,21 @@ async fn write_stream(
     headers: &[(String, String)],
     events: Vec<Event>,
     answer: &Answer,
+    done_marker: bool,
 ) -> std::io::Result<After> {
     let mut data: Vec<String> = events
         .into_iter()
         .map(|e| match e {
-            Event::Json(v) => v.to_string(),
-            Event::Raw(s) => s,
+            Event::Json(v) => format!("data: {v}"),
+            Event::Named(name, v) => format!("event: {name}\ndata: {v}"),
+            Event::Raw(s) => format!("data: {s}"),
         })
         .collect();
     for (i, raw) in &answer.raw {
-        data.insert((*i).min(data.len()), raw.clone());
+        data.insert((*i).min(data.len()), format!("data: {raw}"));
     }
-    if answer.done {
-        data.push("[DONE]".into());
+    if answer.done && done_marker {
+        data.push("data: [DONE]".into());
     }
     let mut head = String::from(
         "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n\
@@ -1020,7 +1109,7 @@ async fn write_stream(
             tokio::time::sleep(answer.gap).await;
         }
         let Some(d) = data.get(i) else { break };
-        let event = format!("data: {d}\n\n");
+        let event = format!("{d}\n\n");
         sock.write_all(format!("{:x}\r\n{event}\r\n", event.len()).as_bytes())
             .await?;
         sock.flush().await?;
