@@ -236,6 +236,8 @@ pub struct Config {
     pub redis: RedisConfig,
     pub log: LogConfig,
     pub security: SecurityConfig,
+    pub request_log: RequestLogConfig,
+    pub metrics: MetricsConfig,
     pub health_check: HealthCheckConfig,
     pub catalog: CatalogConfig,
     pub gateway: GatewayConfig,
@@ -276,6 +278,26 @@ pub struct ServerConfig {
     /// `/openapi.json` and `/docs` are served.
     pub docs: bool,
     pub cors_origins: Vec<String>,
+    /// Proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RequestLogConfig {
+    pub enabled: bool,
+    /// 0 = keep forever.
+    pub retention_days: u32,
+    pub cleanup_interval: Duration,
+    pub queue_capacity: usize,
+    pub batch_size: usize,
+    pub flush_interval: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// A separate, unauthenticated listener; `None`: on the main port behind the admin key.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Clone, Debug)]

@@ -109,6 +109,10 @@ pub struct Served {
     /// The route may have added `stream_options.include_usage` the client did not ask for.
     pub usage_injected: bool,
     pub idle_timeout: Duration,
+    /// Time spent in attempts (to the first event for streams).
+    pub upstream_time: Duration,
+    /// Time spent waiting between attempts (Retry-After, backoff).
+    pub waited: Duration,
 }
 
 /// A successful upstream answer.
@@ -297,6 +301,7 @@ impl Gateway {
         let mut hints: Vec<Option<Duration>> = vec![None; targets.len()];
         let mut retry_after_hint: Option<Duration> = None;
         let mut round = 0u32;
+        let (mut upstream_time, mut waited) = (Duration::ZERO, Duration::ZERO);
         'rounds: loop {
             let mut tried_any = false;
             let mut skip_providers: HashSet<i64> = HashSet::new();
@@ -318,6 +323,7 @@ impl Gateway {
                         break 'rounds;
                     }
                     tokio::time::sleep(wait).await;
+                    waited += wait;
                 }
                 let Some(pass) = self.health.permit(t.provider_id, t.key_id) else {
                     continue;
@@ -326,6 +332,7 @@ impl Gateway {
                 let entry = &job.model.routes[t.route];
                 let started = Instant::now();
                 let result = self.attempt(job, entry, t.key, deadline).await;
+                upstream_time += started.elapsed();
                 let mut record = AttemptRecord {
                     provider: entry.provider.provider.name.clone(),
                     provider_id: t.provider_id,
@@ -341,7 +348,8 @@ impl Gateway {
                         pass.success();
                         record.status = Some(200);
                         attempts.push(record);
-                        return Ok(self.answer(job, entry, t, attempts, success));
+                        let timing = (upstream_time, waited);
+                        return Ok(self.answer(job, entry, t, attempts, timing, success));
                     }
                     Err(failure) => {
                         pass.failure(&failure.class);
@@ -562,6 +570,7 @@ impl Gateway {
         entry: &RouteEntry,
         t: &Target,
         attempts: Vec<AttemptRecord>,
+        (upstream_time, waited): (Duration, Duration),
         success: Success,
     ) -> Answer {
         let provider = &entry.provider.provider;
@@ -579,6 +588,8 @@ impl Gateway {
                 .map_or(self.config.idle_timeout, |v| {
                     Duration::from_millis(v as u64)
                 }),
+            upstream_time,
+            waited,
         };
         match success {
             Success::Full { body, usage } => Answer::Full {

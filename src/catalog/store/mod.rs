@@ -12,7 +12,7 @@
 //! one file per resource, `snapshot` (the gateway's view and export), `import`.
 
 mod client_keys;
-mod conn;
+pub(crate) mod conn;
 mod import;
 mod models;
 mod provider_keys;

@@ -1,6 +1,7 @@
 //! The admin JSON API under `/admin/`. Every route here sits behind
 //! `middleware::require_admin`; handlers assume the caller is the operator.
 
+pub mod accounting;
 pub mod catalog;
 pub mod health;
 pub mod resources;
@@ -50,4 +51,5 @@ fn define(t: &mut RouteTable<'_>) {
     register::<Routes>(t);
     register::<ClientKeys>(t);
     catalog::register(t);
+    accounting::register(t);
 }
