@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rollup::{hour_of, RollupKey, RollupValues};
@@ -13,7 +13,7 @@ use super::store;
 use crate::catalog::store::StoreError;
 use crate::db::Db;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupBy {
     Provider,
@@ -34,14 +34,14 @@ impl GroupBy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Bucket {
     Hour,
     Day,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct Summary {
     pub requests: u64,
     pub successes: u64,
@@ -81,7 +81,7 @@ impl Summary {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct GroupLine {
     /// The provider, model, key or route name (`#id` when it no longer exists).
     pub name: String,
@@ -91,14 +91,14 @@ pub struct GroupLine {
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SeriesPoint {
     pub start: DateTime<Utc>,
     #[serde(flatten)]
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StatsReport {
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,

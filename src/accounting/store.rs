@@ -389,3 +389,67 @@ pub async fn rollups_between(
     });
     Ok(rows.iter().map(rollup_from_row).collect())
 }
+
+/// Names of providers, client keys and routes by id (for the `stats` command, which has no
+/// snapshot): routes read as `model -> provider (upstream model)`.
+pub async fn id_names(db: &Db) -> Result<IdNames, StoreError> {
+    use crate::db::schema::{client_keys as k, models as m, providers as p, routes as r};
+    let mut pooled = crate::catalog::store::conn::PooledConn::get(db).await?;
+    let c = &mut pooled.conn();
+    let providers: Vec<(i64, String)> =
+        on!(c, c => p::table.select((p::id, p::name)).load(c).await?);
+    let keys: Vec<(i64, String)> = on!(c, c => k::table.select((k::id, k::name)).load(c).await?);
+    let models: Vec<(i64, String)> = on!(c, c => m::table.select((m::id, m::name)).load(c).await?);
+    let routes: Vec<(i64, i64, i64, String)> = on!(c, c => {
+        r::table
+            .select((r::id, r::model_id, r::provider_id, r::upstream_model))
+            .load(c)
+            .await?
+    });
+    let name = |list: &[(i64, String)], id: i64| {
+        list.iter()
+            .find(|(i, _)| *i == id)
+            .map_or_else(|| format!("#{id}"), |(_, n)| n.clone())
+    };
+    let routes = routes
+        .iter()
+        .map(|(id, model, provider, upstream)| {
+            (
+                *id,
+                format!(
+                    "{} -> {} ({upstream})",
+                    name(&models, *model),
+                    name(&providers, *provider)
+                ),
+            )
+        })
+        .collect();
+    Ok(IdNames {
+        providers,
+        keys,
+        routes,
+    })
+}
+
+#[derive(Debug, Default)]
+pub struct IdNames {
+    pub providers: Vec<(i64, String)>,
+    pub keys: Vec<(i64, String)>,
+    pub routes: Vec<(i64, String)>,
+}
+
+impl super::stats::Names for IdNames {
+    fn provider(&self, id: i64) -> Option<String> {
+        find(&self.providers, id)
+    }
+    fn client_key(&self, id: i64) -> Option<String> {
+        find(&self.keys, id)
+    }
+    fn route(&self, id: i64) -> Option<String> {
+        find(&self.routes, id)
+    }
+}
+
+fn find(list: &[(i64, String)], id: i64) -> Option<String> {
+    list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone())
+}
