@@ -129,11 +129,12 @@ pub static KEYS: &[Key] = &[
         ..key("security.master_key", Str, None, &["MASTER_KEY"], "Encrypts provider keys at rest: base64 of 32 random bytes. Unset: read (or create) security.master_key_file.")
     },
     key("security.master_key_file", Path, Some("./data/master.key"), &[], "Master key file (base64 of 32 bytes, mode 0600), created on first start when security.master_key is unset."),
-    key("health_check.enabled", Bool, Some("true"), &["HEALTH_CHECK_ENABLED"], "Run background health probes against provider keys (active once the gateway endpoints land)."),
-    key("health_check.interval", Duration, Some("300s"), &["HEALTH_CHECK_INTERVAL"], "Time between probe rounds."),
-    key("health_check.max_errors", int(1, 1000), Some("5"), &["HEALTH_CHECK_MAX_ERRORS"], "Consecutive failures before a key is marked unhealthy."),
-    key("health_check.retry_after", Duration, Some("1h"), &["HEALTH_CHECK_RETRY_HOURS"], "How long an unhealthy key rests before it is probed again (HEALTH_CHECK_RETRY_HOURS is in hours)."),
-    key("health_check.timeout", Duration, Some("10s"), &["HEALTH_CHECK_TIMEOUT"], "Timeout of one probe request."),
+    key("health_check.enabled", Bool, Some("true"), &["HEALTH_CHECK_ENABLED"], "Probe every enabled key of every enabled provider in the background, so failed and fixed keys are noticed without traffic."),
+    key("health_check.interval", Duration, Some("300s"), &["HEALTH_CHECK_INTERVAL"], "Time between probe rounds (at least 100ms)."),
+    key("health_check.probe", Enum(&["models", "completion"]), Some("models"), &[], "What a probe asks: models = list the models (free); completion = a one-token completion of the provider's first routed model (billed)."),
+    key("health_check.max_errors", int(1, 1000), Some("5"), &["HEALTH_CHECK_MAX_ERRORS"], "Consecutive failures (requests or probes) that open a circuit: the key, or the whole provider, then rests."),
+    key("health_check.retry_after", Duration, Some("1h"), &["HEALTH_CHECK_RETRY_HOURS"], "Longest rest of an open circuit, and the rest of a key the upstream rejected (401/403) until a probe shows it works (HEALTH_CHECK_RETRY_HOURS is in hours)."),
+    key("health_check.timeout", Duration, Some("10s"), &["HEALTH_CHECK_TIMEOUT"], "Timeout of one probe request (at least 100ms)."),
     key("catalog.refresh_interval", Duration, Some("30s"), &[], "Reload the catalog from the database this often, a backstop to Redis invalidation."),
     key("gateway.max_retry_count", int(0, 10), Some("3"), &["MAX_RETRY_COUNT"], "Retries after a failed upstream attempt (next key, then next provider); 0 = one attempt only."),
     Key {
