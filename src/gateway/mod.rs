@@ -7,5 +7,6 @@ pub mod engine;
 pub mod error;
 pub mod health;
 pub mod key_usage;
+pub mod probe;
 pub mod relay;
 pub mod routing;
