@@ -6,6 +6,7 @@ pub mod classify;
 pub mod engine;
 pub mod error;
 pub mod health;
+pub mod health_persist;
 pub mod key_usage;
 pub mod probe;
 pub mod relay;
