@@ -7,6 +7,7 @@ pub mod engine;
 pub mod error;
 pub mod health;
 pub mod health_persist;
+pub mod health_share;
 pub mod key_usage;
 pub mod probe;
 pub mod relay;
