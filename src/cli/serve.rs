@@ -1,7 +1,8 @@
 //! `serve`: start the gateway.
 //!
 //! Order matters: config, logging, database (+ migrations), Redis (never fatal), admin key,
-//! then bind and announce `listening on ADDR`. Shutdown is ours, not actix's: SIGTERM and
+//! catalog, saved provider health (before any traffic), the background tasks (health probes,
+//! health saving and sharing), then bind and announce `listening on ADDR`. Shutdown is ours, not actix's: SIGTERM and
 //! SIGINT both stop accepting and let in-flight requests finish within
 //! `server.shutdown_grace`; a second signal stops at once.
 
@@ -25,7 +26,10 @@ use crate::config::{Config, FlagValue};
 use crate::error::AppError;
 use crate::gateway::engine::Gateway;
 use crate::gateway::health::{breaker_config, HealthRegistry};
+use crate::gateway::health_persist::Persister;
+use crate::gateway::health_share;
 use crate::gateway::key_usage::KeyUsage;
+use crate::gateway::probe::Prober;
 use crate::http::{self, AppState};
 use crate::providers;
 use crate::security::admin_key;
@@ -125,6 +129,30 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
         breaker_config(&config.health_check),
         config.health_check.retry_after,
     ));
+    let persister = Arc::new(Persister::new(catalog.clone(), health.clone()));
+    match persister.restore().await {
+        Ok(0) => {}
+        Ok(open) => tracing::info!(
+            open,
+            "saved provider health read: {open} circuits still resting"
+        ),
+        Err(e) => tracing::warn!(
+            "cannot read the saved provider health ({e}); every circuit starts closed"
+        ),
+    }
+    health_share::start(health.clone(), cache.clone(), catalog.clone());
+    tokio::spawn(persister.clone().run());
+    if config.health_check.enabled {
+        let prober = Prober::new(
+            catalog.clone(),
+            health.clone(),
+            upstream.clone(),
+            &config.health_check,
+        );
+        tokio::spawn(prober.run());
+    } else {
+        tracing::info!("health probes are off (health_check.enabled = false)");
+    }
     let gateway = Arc::new(Gateway::new(&config.gateway, health, upstream.clone()));
     let key_usage = Arc::new(KeyUsage::default());
     let metrics = Arc::new(if config.metrics.enabled {
@@ -239,6 +267,12 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
     }
     key_usage.flush(key_usage_catalog.store()).await;
     accounting.shutdown().await;
+    // Bounded: a database that went away must not hold the exit up.
+    match tokio::time::timeout(Duration::from_secs(5), persister.flush()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!("cannot save provider health at shutdown ({e})"),
+        Err(_) => tracing::warn!("saving provider health at shutdown timed out"),
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -354,6 +354,24 @@ pub struct LogConfig {
     pub rotation: LogRotation,
 }
 
+/// What an active health probe asks an upstream (`health_check.probe`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// List the models: free on every provider.
+    Models,
+    /// A completion of one token: proves the model serves, and is billed.
+    Completion,
+}
+
+impl ProbeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::Models => "models",
+            ProbeKind::Completion => "completion",
+        }
+    }
+}
+
 /// How `log.file` is rotated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogRotation {
@@ -392,6 +410,7 @@ pub struct SecurityConfig {
 pub struct HealthCheckConfig {
     pub enabled: bool,
     pub interval: Duration,
+    pub probe: ProbeKind,
     pub max_errors: u32,
     pub retry_after: Duration,
     pub timeout: Duration,

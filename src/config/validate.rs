@@ -521,6 +521,10 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
         health_check: HealthCheckConfig {
             enabled: v.bool("health_check.enabled"),
             interval: v.duration("health_check.interval"),
+            probe: match v.str("health_check.probe").as_str() {
+                "completion" => ProbeKind::Completion,
+                _ => ProbeKind::Models,
+            },
             max_errors: v.int("health_check.max_errors"),
             retry_after: v.duration("health_check.retry_after"),
             timeout: v.duration("health_check.timeout"),

@@ -1,4 +1,4 @@
-//! Row structs for the catalog tables: what diesel reads (`*Row`) and writes (`*Write`).
+//! Row structs for the catalog tables and `provider_health`: what diesel reads (`*Row`) and writes (`*Write`).
 //!
 //! Owns the column-by-column shape of each row, nothing more: JSON columns stay `String`,
 //! timestamps stay `NaiveDateTime` (UTC), `kind` stays text. Turning rows into the catalog's
@@ -10,7 +10,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{client_keys, models, provider_keys, providers, routes};
+use super::schema::{client_keys, models, provider_health, provider_keys, providers, routes};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = providers)]
@@ -254,4 +254,34 @@ pub struct UsageRollupRow {
     pub ttft_count: i64,
     pub ttft_ms_sum: i64,
     pub ttft_hist: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = provider_health)]
+pub struct ProviderHealthRow {
+    pub provider_id: i64,
+    pub key_id: i64,
+    pub state: String,
+    pub consecutive_failures: i32,
+    pub consecutive_successes: i32,
+    pub last_error: Option<String>,
+    pub last_status: Option<i32>,
+    pub last_check_at: Option<NaiveDateTime>,
+    pub opened_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = provider_health, treat_none_as_null = true)]
+pub struct ProviderHealthWrite {
+    pub provider_id: i64,
+    pub key_id: i64,
+    pub state: String,
+    pub consecutive_failures: i32,
+    pub consecutive_successes: i32,
+    pub last_error: Option<String>,
+    pub last_status: Option<i32>,
+    pub last_check_at: Option<NaiveDateTime>,
+    pub opened_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
 }

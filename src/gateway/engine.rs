@@ -24,7 +24,7 @@ use rand::RngExt;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use super::classify::{classify_status, FailureClass, Next};
+use super::classify::{classify_status, classify_transport, FailureClass, Next};
 use super::error::{AttemptRecord, ErrorKind, GatewayError};
 use super::health::HealthRegistry;
 use super::routing::{self, Candidate};
@@ -476,7 +476,7 @@ impl Gateway {
 
         let resp = match tokio::time::timeout_at(attempt_deadline, req.send()).await {
             Err(_) => return Err(Failure::of(FailureClass::Timeout)),
-            Ok(Err(e)) => return Err(Failure::of(classify_reqwest(&e))),
+            Ok(Err(e)) => return Err(Failure::of(classify_transport(&e))),
             Ok(Ok(r)) => r,
         };
         let status = resp.status().as_u16();
@@ -503,7 +503,7 @@ impl Gateway {
         if !job.stream() {
             let body = match tokio::time::timeout_at(attempt_deadline, resp.bytes()).await {
                 Err(_) => return Err(Failure::of(FailureClass::Timeout)),
-                Ok(Err(e)) => return Err(Failure::of(classify_reqwest(&e))),
+                Ok(Err(e)) => return Err(Failure::of(classify_transport(&e))),
                 Ok(Ok(b)) => b,
             };
             let mut value: Value =
@@ -524,7 +524,7 @@ impl Gateway {
         // Streaming: success only once the first event has arrived.
         let mut stream = resp
             .bytes_stream()
-            .map(|r| r.map_err(|e| classify_reqwest(&e)))
+            .map(|r| r.map_err(|e| classify_transport(&e)))
             .boxed();
         let mut decoder = SseDecoder::new();
         loop {
@@ -631,16 +631,6 @@ fn first_param(needed: &[Capability]) -> &'static str {
         Some(Capability::Vision) => "messages",
         Some(Capability::JsonSchema) => "response_format",
         _ => "stream",
-    }
-}
-
-fn classify_reqwest(e: &reqwest::Error) -> FailureClass {
-    if e.is_timeout() {
-        FailureClass::Timeout
-    } else if e.is_connect() {
-        FailureClass::Connect
-    } else {
-        FailureClass::Reset
     }
 }
 

@@ -3,4 +3,5 @@
 pub mod client;
 pub mod discovery;
 pub mod openai;
+pub mod probe;
 pub mod sse;

@@ -9,6 +9,7 @@ mod db;
 mod docs;
 mod gateway;
 mod generated;
+mod health;
 mod health_cmd;
 mod migrate_cmd;
 mod mock_upstream;

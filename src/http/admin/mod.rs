@@ -42,9 +42,20 @@ fn define(t: &mut RouteTable<'_>) {
         )
         .returns_object(
             200,
-            "status, database, redis, uptime_seconds, version, warnings",
+            "status, database, redis, providers (counts of providers and keys by health state, \
+             the unhealthy ones, the probe settings), uptime_seconds, version, warnings",
         ),
         health::system_health,
+    );
+    t.add(
+        Method::GET,
+        "/providers/{id}/health",
+        doc(
+            "providers",
+            "Health of a provider and of each of its keys: circuit state, failures, last error",
+        )
+        .returns::<health::ProviderHealth>(200),
+        health::provider_health,
     );
     register::<Providers>(t);
     register::<Models>(t);
