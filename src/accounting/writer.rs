@@ -102,13 +102,6 @@ async fn run(
     let mut buf: Vec<RequestRecord> = Vec::with_capacity(batch_size);
     let mut stopping = false;
     loop {
-        if buf.is_empty() {
-            tokio::select! {
-                biased;
-                _ = &mut stop, if !stopping => stopping = true,
-                n = rx.recv_many(&mut buf, batch_size) => if n == 0 { stopping = true },
-            }
-        }
         if stopping {
             while let Ok(r) = rx.try_recv() {
                 buf.push(r);
@@ -116,12 +109,20 @@ async fn run(
             flush_all(&db, &mut buf, batch_size, &metrics).await;
             return;
         }
+        if buf.is_empty() {
+            tokio::select! {
+                biased;
+                _ = &mut stop => stopping = true,
+                n = rx.recv_many(&mut buf, batch_size) => if n == 0 { stopping = true },
+            }
+            continue;
+        }
         let deadline = Instant::now() + config.flush_interval;
         while buf.len() < batch_size {
             let room = batch_size - buf.len();
             tokio::select! {
                 biased;
-                _ = &mut stop, if !stopping => { stopping = true; break; }
+                _ = &mut stop => { stopping = true; break; }
                 n = rx.recv_many(&mut buf, room) => if n == 0 { stopping = true; break; },
                 _ = tokio::time::sleep_until(deadline) => break,
             }
