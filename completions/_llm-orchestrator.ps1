@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write every page into a directory')
             [CompletionResult]::new('catalog', 'catalog', [CompletionResultType]::ParameterValue, 'Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx')
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'Create, list, revoke and rotate client keys')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Usage statistics (requests, success rate, latency, tokens, cost) from the database')
             [CompletionResult]::new('self-update', 'self-update', [CompletionResultType]::ParameterValue, 'Check for a newer release and replace this binary with it (sha256-verified)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -531,6 +532,25 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
         'llm-orchestrator;keys;help;help' {
             break
         }
+        'llm-orchestrator;stats' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Start: a duration ago (24h, 7d), a date (2026-11-01) or an RFC 3339 time')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End (default: now), same forms as --since')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'One line per provider, model, client key or route')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Ask a running server''s /admin/stats instead of reading the database')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format; overrides log.format')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database URL; overrides database.url / DATABASE_URL')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the whole report (totals, groups, hourly series) as JSON')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v debug, -vv trace); overrides log.level')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log output (-q warn, -qq error); overrides log.level')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'llm-orchestrator;self-update' {
             [CompletionResult]::new('--install-path', '--install-path', [CompletionResultType]::ParameterName, 'Replace this file instead of the running binary')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml')
@@ -559,6 +579,7 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write every page into a directory')
             [CompletionResult]::new('catalog', 'catalog', [CompletionResultType]::ParameterValue, 'Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx')
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'Create, list, revoke and rotate client keys')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Usage statistics (requests, success rate, latency, tokens, cost) from the database')
             [CompletionResult]::new('self-update', 'self-update', [CompletionResultType]::ParameterValue, 'Check for a newer release and replace this binary with it (sha256-verified)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -648,6 +669,9 @@ Register-ArgumentCompleter -Native -CommandName 'llm-orchestrator' -ScriptBlock 
             break
         }
         'llm-orchestrator;help;keys;rotate' {
+            break
+        }
+        'llm-orchestrator;help;stats' {
             break
         }
         'llm-orchestrator;help;self-update' {

@@ -49,6 +49,9 @@ _llm__orchestrator() {
             llm__orchestrator,serve)
                 cmd="llm__orchestrator__subcmd__serve"
                 ;;
+            llm__orchestrator,stats)
+                cmd="llm__orchestrator__subcmd__stats"
+                ;;
             llm__orchestrator__subcmd__backup,create)
                 cmd="llm__orchestrator__subcmd__backup__subcmd__create"
                 ;;
@@ -147,6 +150,9 @@ _llm__orchestrator() {
                 ;;
             llm__orchestrator__subcmd__help,serve)
                 cmd="llm__orchestrator__subcmd__help__subcmd__serve"
+                ;;
+            llm__orchestrator__subcmd__help,stats)
+                cmd="llm__orchestrator__subcmd__help__subcmd__stats"
                 ;;
             llm__orchestrator__subcmd__help__subcmd__backup,create)
                 cmd="llm__orchestrator__subcmd__help__subcmd__backup__subcmd__create"
@@ -254,7 +260,7 @@ _llm__orchestrator() {
 
     case "${cmd}" in
         llm__orchestrator)
-            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version serve migrate health config backup completions man catalog keys self-update help"
+            opts="-v -q -h -V --config --verbose --quiet --log-format --database-url --help --version serve migrate health config backup completions man catalog keys stats self-update help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -842,7 +848,7 @@ _llm__orchestrator() {
             return 0
             ;;
         llm__subcmd__orchestrator__subcmd__help)
-            opts="serve migrate health config backup completions man catalog keys self-update help"
+            opts="serve migrate health config backup completions man catalog keys stats self-update help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1206,6 +1212,20 @@ _llm__orchestrator() {
             return 0
             ;;
         llm__subcmd__orchestrator__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1695,6 +1715,48 @@ _llm__orchestrator() {
                     return 0
                     ;;
                 --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llm__subcmd__orchestrator__subcmd__stats)
+            opts="-v -q -h -V --since --until --by --json --url --config --verbose --quiet --log-format --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -W "provider model key route" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

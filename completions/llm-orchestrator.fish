@@ -41,6 +41,7 @@ complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "c
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "man" -d 'Print the man page, or write every page into a directory'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "catalog" -d 'Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "keys" -d 'Create, list, revoke and rotate client keys'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "stats" -d 'Usage statistics (requests, success rate, latency, tokens, cost) from the database'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "self-update" -d 'Check for a newer release and replace this binary with it (sha256-verified)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand serve" -l host -d 'Address to bind; overrides server.host / APP_HOST' -r
@@ -310,6 +311,22 @@ complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; 
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a client key: it stops working at once'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Give a client key a new secret (printed once); the old one stops working'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -l since -d 'Start: a duration ago (24h, 7d), a date (2026-11-01) or an RFC 3339 time' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -l until -d 'End (default: now), same forms as --since' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -l by -d 'One line per provider, model, client key or route' -r -f -a "provider\t''
+model\t''
+key\t''
+route\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -l url -d 'Ask a running server\'s /admin/stats instead of reading the database' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
+json\t''"
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -l database-url -d 'Database URL; overrides database.url / DATABASE_URL' -r
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -l json -d 'Print the whole report (totals, groups, hourly series) as JSON'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -s v -l verbose -d 'More log output (-v debug, -vv trace); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand stats" -s V -l version -d 'Print version'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand self-update" -l install-path -d 'Replace this file instead of the running binary' -r -F
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand self-update" -l config -d 'Config file (TOML). Default: ./config.toml, else /etc/llm-orchestrator/config.toml' -r -F
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand self-update" -l log-format -d 'Log format; overrides log.format' -r -f -a "text\t''
@@ -322,17 +339,18 @@ complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand self-u
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand self-update" -s q -l quiet -d 'Less log output (-q warn, -qq error); overrides log.level'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand self-update" -s h -l help -d 'Print help'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand self-update" -s V -l version -d 'Print version'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "serve" -d 'Run the gateway (HTTP server)'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "migrate" -d 'Apply or inspect database migrations'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "health" -d 'Check a running server (and with --deep, its database and Redis)'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "config" -d 'Inspect the configuration'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "backup" -d 'Create, verify or restore database backups'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "man" -d 'Print the man page, or write every page into a directory'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "catalog" -d 'Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "keys" -d 'Create, list, revoke and rotate client keys'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "self-update" -d 'Check for a newer release and replace this binary with it (sha256-verified)'
-complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys self-update help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "serve" -d 'Run the gateway (HTTP server)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "migrate" -d 'Apply or inspect database migrations'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "health" -d 'Check a running server (and with --deep, its database and Redis)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "config" -d 'Inspect the configuration'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "backup" -d 'Create, verify or restore database backups'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "man" -d 'Print the man page, or write every page into a directory'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "catalog" -d 'Export or import the catalog (providers, keys, models, routes) as TOML, JSON or xlsx'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "keys" -d 'Create, list, revoke and rotate client keys'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "stats" -d 'Usage statistics (requests, success rate, latency, tokens, cost) from the database'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "self-update" -d 'Check for a newer release and replace this binary with it (sha256-verified)'
+complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from serve migrate health config backup completions man catalog keys stats self-update help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "run" -d 'Apply pending migrations (safe to run from several instances at once)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "status" -d 'Say whether migrations are pending (exit 1 if so)'
 complete -c llm-orchestrator -n "__fish_llm_orchestrator_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "list" -d 'List every migration this binary carries, with its state'

@@ -4,6 +4,7 @@
 //! - [`cli`]: clap definitions and one file per subcommand (`serve`, `migrate`, `health`,
 //!   `config`, `backup`, `completions`, `man`); every subcommand loads its settings through
 //!   [`config`].
+//! - [`accounting`]: request logs (batched writer), hourly rollups, stats, Prometheus metrics.
 //! - [`backup`]: portable, checksummed backups of every table; restore into any backend.
 //! - [`config`]: the one config loader: defaults < TOML file < `.env` < environment < flags.
 //! - [`error`]: the error policy (exit codes for the CLI, `ApiError` for HTTP).
@@ -14,6 +15,7 @@
 //! - [`cache`]: optional Redis, time-boxed and fail-open.
 //! - [`security`]: key hashing and the admin key.
 //! - [`status`]: dependency checks shared by `/admin/health` and `health --deep`.
+pub mod accounting;
 pub mod backup;
 pub mod cache;
 pub mod catalog;

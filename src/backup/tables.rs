@@ -25,6 +25,7 @@ pub const TABLES: &[&str] = &[
     "client_keys",
     "request_logs",
     "provider_health",
+    "usage_rollups",
     "system_settings",
 ];
 
@@ -203,6 +204,26 @@ row!(ProviderHealthRow, provider_health {
     updated_at: NaiveDateTime => "ts",
 });
 
+row!(UsageRollupRow, usage_rollups {
+    id: i64,
+    hour: NaiveDateTime => "ts",
+    model: String,
+    provider_id: i64,
+    route_id: i64,
+    client_key_id: i64,
+    requests: i64,
+    successes: i64,
+    prompt_tokens: i64,
+    completion_tokens: i64,
+    cached_tokens: i64,
+    cost: f64,
+    latency_ms_sum: i64,
+    latency_hist: String,
+    ttft_count: i64,
+    ttft_ms_sum: i64,
+    ttft_hist: String,
+});
+
 row!(SystemSettingRow, system_settings {
     name: String,
     value: String,
@@ -222,6 +243,7 @@ macro_rules! for_each_backup_table {
         $m!(client_keys, ClientKeyRow);
         $m!(request_logs, RequestLogRow);
         $m!(provider_health, ProviderHealthRow);
+        $m!(usage_rollups, UsageRollupRow);
         $m!(system_settings, SystemSettingRow);
     };
 }

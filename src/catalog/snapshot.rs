@@ -172,6 +172,13 @@ impl Snapshot {
         self.providers.get(&id)
     }
 
+    /// Every provider (enabled or not), by id.
+    pub fn providers(&self) -> Vec<&Arc<ProviderEntry>> {
+        let mut out: Vec<_> = self.providers.values().collect();
+        out.sort_by_key(|p| p.provider.id);
+        out
+    }
+
     /// The client key a presented secret belongs to (one hash, one map lookup).
     pub fn client_key(&self, presented: &str) -> Option<&Arc<ClientKey>> {
         self.client_keys.get(&sha256(presented))

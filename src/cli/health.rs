@@ -129,7 +129,7 @@ pub fn run(cli: &Cli, args: &HealthArgs) -> Result<(), AppError> {
 }
 
 /// `http://HOST:PORT` from the server config; a wildcard bind address is reached on loopback.
-fn server_base_url(config: &Config) -> Result<String, AppError> {
+pub(super) fn server_base_url(config: &Config) -> Result<String, AppError> {
     if config.server.port == 0 {
         return Err(AppError::Runtime(
             "server.port is 0 (a random port), so the server cannot be found: pass --url".into(),

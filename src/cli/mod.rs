@@ -14,6 +14,7 @@ pub mod man;
 pub mod migrate;
 pub mod self_update;
 pub mod serve;
+pub mod stats;
 
 use std::path::PathBuf;
 
@@ -89,6 +90,8 @@ pub enum Command {
     Catalog(catalog::CatalogArgs),
     /// Create, list, revoke and rotate client keys
     Keys(keys::KeysArgs),
+    /// Usage statistics (requests, success rate, latency, tokens, cost) from the database
+    Stats(stats::StatsArgs),
     /// Check for a newer release and replace this binary with it (sha256-verified)
     SelfUpdate(self::self_update::SelfUpdateArgs),
 }
@@ -105,6 +108,7 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Man(args) => man::run(&cli, args),
         Command::Catalog(args) => catalog::run(&cli, args),
         Command::Keys(args) => keys::run(&cli, args),
+        Command::Stats(args) => stats::run(&cli, args),
         Command::SelfUpdate(args) => self::self_update::run(&cli, args),
     }
 }

@@ -1,7 +1,8 @@
 //! `serve`: start the gateway.
 //!
 //! Order matters: config, logging, database (+ migrations), Redis (never fatal), admin key,
-//! then bind and announce `listening on ADDR`. Shutdown is ours, not actix's: SIGTERM and
+//! catalog, saved provider health (before any traffic), the background tasks (health probes,
+//! health saving and sharing), then bind and announce `listening on ADDR`. Shutdown is ours, not actix's: SIGTERM and
 //! SIGINT both stop accepting and let in-flight requests finish within
 //! `server.shutdown_grace`; a second signal stops at once.
 
@@ -14,6 +15,10 @@ use actix_web::{web, App, HttpServer};
 use clap::Args;
 
 use super::{database, init_logging, load_config, runtime, Cli};
+use crate::accounting::metrics::Metrics;
+use crate::accounting::retention;
+use crate::accounting::writer::{Recorder, WriterConfig};
+use crate::accounting::Accounting;
 use crate::cache::{self, Cache};
 use crate::catalog::store::Store;
 use crate::catalog::LiveCatalog;
@@ -21,7 +26,10 @@ use crate::config::{Config, FlagValue};
 use crate::error::AppError;
 use crate::gateway::engine::Gateway;
 use crate::gateway::health::{breaker_config, HealthRegistry};
+use crate::gateway::health_persist::Persister;
+use crate::gateway::health_share;
 use crate::gateway::key_usage::KeyUsage;
+use crate::gateway::probe::Prober;
 use crate::http::{self, AppState};
 use crate::providers;
 use crate::security::admin_key;
@@ -121,8 +129,57 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
         breaker_config(&config.health_check),
         config.health_check.retry_after,
     ));
+    let persister = Arc::new(Persister::new(catalog.clone(), health.clone()));
+    match persister.restore().await {
+        Ok(0) => {}
+        Ok(open) => tracing::info!(
+            open,
+            "saved provider health read: {open} circuits still resting"
+        ),
+        Err(e) => tracing::warn!(
+            "cannot read the saved provider health ({e}); every circuit starts closed"
+        ),
+    }
+    health_share::start(health.clone(), cache.clone(), catalog.clone());
+    tokio::spawn(persister.clone().run());
+    if config.health_check.enabled {
+        let prober = Prober::new(
+            catalog.clone(),
+            health.clone(),
+            upstream.clone(),
+            &config.health_check,
+        );
+        tokio::spawn(prober.run());
+    } else {
+        tracing::info!("health probes are off (health_check.enabled = false)");
+    }
     let gateway = Arc::new(Gateway::new(&config.gateway, health, upstream.clone()));
     let key_usage = Arc::new(KeyUsage::default());
+    let metrics = Arc::new(if config.metrics.enabled {
+        Metrics::install()
+    } else {
+        Metrics::disabled()
+    });
+    let rl = &config.request_log;
+    let writer = rl.enabled.then(|| {
+        Recorder::start(
+            db.clone(),
+            WriterConfig {
+                queue_capacity: rl.queue_capacity,
+                batch_size: rl.batch_size,
+                flush_interval: rl.flush_interval,
+            },
+            metrics.clone(),
+        )
+    });
+    if rl.enabled {
+        tokio::spawn(retention::run(
+            db.clone(),
+            rl.retention_days,
+            rl.cleanup_interval,
+        ));
+    }
+    let accounting = Arc::new(Accounting { metrics, writer });
     let key_usage_catalog = catalog.clone();
     tokio::spawn(flush_key_usage(key_usage.clone(), catalog.clone()));
 
@@ -146,6 +203,7 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
         upstream,
         gateway,
         key_usage: key_usage.clone(),
+        accounting: accounting.clone(),
         started,
     });
     let workers = match config.server.workers {
@@ -157,12 +215,31 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
     let grace = config.server.shutdown_grace;
     let origins = config.server.cors_origins.clone();
     let docs = config.server.docs;
+    let metrics_on_main = config.metrics.enabled && config.metrics.listen.is_none();
+    let metrics_server = match (config.metrics.enabled, config.metrics.listen) {
+        (true, Some(addr)) => {
+            let state = state.clone();
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(state.clone())
+                    .route("/metrics", web::get().to(http::metrics::metrics))
+            })
+            .workers(1)
+            .disable_signals()
+            .bind(addr)
+            .map_err(|e| AppError::io(format!("cannot bind metrics.listen {addr}"), e))?
+            .run();
+            tracing::info!(%addr, "metrics on {addr}/metrics");
+            Some(server)
+        }
+        _ => None,
+    };
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap(http::middleware::cors(&origins))
             .wrap(from_fn(http::middleware::request_context))
-            .configure(|c| http::routes(c, docs))
+            .configure(|c| http::routes(c, docs, metrics_on_main))
     })
     .workers(workers)
     // actix counts whole seconds; round a sub-second grace up rather than to zero.
@@ -180,8 +257,22 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
     notify_systemd(&[sd_notify::NotifyState::Ready]);
 
     tokio::spawn(shutdown_on_signal(signals, server.handle(), grace));
+    let metrics_handle = metrics_server.as_ref().map(|m| m.handle());
+    if let Some(m) = metrics_server {
+        tokio::spawn(m);
+    }
     server.await.map_err(|e| AppError::io("server failed", e))?;
+    if let Some(h) = metrics_handle {
+        h.stop(false).await;
+    }
     key_usage.flush(key_usage_catalog.store()).await;
+    accounting.shutdown().await;
+    // Bounded: a database that went away must not hold the exit up.
+    match tokio::time::timeout(Duration::from_secs(5), persister.flush()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!("cannot save provider health at shutdown ({e})"),
+        Err(_) => tracing::warn!("saving provider health at shutdown timed out"),
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -236,6 +236,8 @@ pub struct Config {
     pub redis: RedisConfig,
     pub log: LogConfig,
     pub security: SecurityConfig,
+    pub request_log: RequestLogConfig,
+    pub metrics: MetricsConfig,
     pub health_check: HealthCheckConfig,
     pub catalog: CatalogConfig,
     pub gateway: GatewayConfig,
@@ -276,6 +278,26 @@ pub struct ServerConfig {
     /// `/openapi.json` and `/docs` are served.
     pub docs: bool,
     pub cors_origins: Vec<String>,
+    /// Proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RequestLogConfig {
+    pub enabled: bool,
+    /// 0 = keep forever.
+    pub retention_days: u32,
+    pub cleanup_interval: Duration,
+    pub queue_capacity: usize,
+    pub batch_size: usize,
+    pub flush_interval: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// A separate, unauthenticated listener; `None`: on the main port behind the admin key.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Clone, Debug)]
@@ -332,6 +354,24 @@ pub struct LogConfig {
     pub rotation: LogRotation,
 }
 
+/// What an active health probe asks an upstream (`health_check.probe`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// List the models: free on every provider.
+    Models,
+    /// A completion of one token: proves the model serves, and is billed.
+    Completion,
+}
+
+impl ProbeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::Models => "models",
+            ProbeKind::Completion => "completion",
+        }
+    }
+}
+
 /// How `log.file` is rotated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogRotation {
@@ -370,6 +410,7 @@ pub struct SecurityConfig {
 pub struct HealthCheckConfig {
     pub enabled: bool,
     pub interval: Duration,
+    pub probe: ProbeKind,
     pub max_errors: u32,
     pub retry_after: Duration,
     pub timeout: Duration,

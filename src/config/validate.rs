@@ -188,8 +188,23 @@ fn is_cors_origin(o: &str) -> bool {
         && !rest.contains(['/', ' ', '?', '#', '*'])
 }
 
+/// A trusted proxy entry: a CIDR range or a single address.
+pub fn parse_proxy(s: &str) -> Option<ipnet::IpNet> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
 /// Checks that belong to one key rather than to its kind.
 fn refine(path: &str, value: Value) -> Result<Value, String> {
+    if let (Value::List(proxies), "server.trusted_proxies") = (&value, path) {
+        if let Some(bad) = proxies.iter().find(|p| parse_proxy(p).is_none()) {
+            return Err(format!(
+                "`{bad}` is not an IP address or CIDR range, e.g. 10.0.0.0/8 or 127.0.0.1"
+            ));
+        }
+    }
     if let (Value::List(origins), "server.cors_origins") = (&value, path) {
         if let Some(bad) = origins.iter().find(|o| !is_cors_origin(o)) {
             return Err(format!(
@@ -218,6 +233,10 @@ fn refine(path: &str, value: Value) -> Result<Value, String> {
             }
         }
         "update.url" => update_url(&s).map(|_| Value::Str(s)),
+        "metrics.listen" => s
+            .parse::<std::net::SocketAddr>()
+            .map(|_| Value::Str(s))
+            .map_err(|_| "expected host:port with an IP address, e.g. 127.0.0.1:9464".into()),
         "update.repo" => split_repo(&s).map(|_| Value::Str(s)),
         "log.level" => log_level(&s).map(Value::Str),
         "security.admin_key" if s.chars().count() < 16 => {
@@ -435,6 +454,12 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
                 _ => v.str("app.env") != "production",
             },
             cors_origins: v.list("server.cors_origins"),
+            trusted_proxies: v
+                .opt_list("server.trusted_proxies")
+                .into_iter()
+                .flatten()
+                .filter_map(|p| parse_proxy(&p))
+                .collect(),
         },
         database: DatabaseConfig {
             url,
@@ -481,9 +506,25 @@ pub(crate) fn build(resolved: &[Resolved]) -> Result<Config, ConfigError> {
             master_key: v.opt_str("security.master_key").map(Secret::new),
             master_key_file: PathBuf::from(v.str("security.master_key_file")),
         },
+        request_log: RequestLogConfig {
+            enabled: v.bool("request_log.enabled"),
+            retention_days: v.int("request_log.retention_days"),
+            cleanup_interval: v.duration("request_log.cleanup_interval"),
+            queue_capacity: v.int("request_log.queue_capacity"),
+            batch_size: v.int("request_log.batch_size"),
+            flush_interval: v.duration("request_log.flush_interval"),
+        },
+        metrics: MetricsConfig {
+            enabled: v.bool("metrics.enabled"),
+            listen: v.opt_str("metrics.listen").and_then(|s| s.parse().ok()),
+        },
         health_check: HealthCheckConfig {
             enabled: v.bool("health_check.enabled"),
             interval: v.duration("health_check.interval"),
+            probe: match v.str("health_check.probe").as_str() {
+                "completion" => ProbeKind::Completion,
+                _ => ProbeKind::Models,
+            },
             max_errors: v.int("health_check.max_errors"),
             retry_after: v.duration("health_check.retry_after"),
             timeout: v.duration("health_check.timeout"),

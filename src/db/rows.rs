@@ -1,4 +1,4 @@
-//! Row structs for the catalog tables: what diesel reads (`*Row`) and writes (`*Write`).
+//! Row structs for the catalog tables and `provider_health`: what diesel reads (`*Row`) and writes (`*Write`).
 //!
 //! Owns the column-by-column shape of each row, nothing more: JSON columns stay `String`,
 //! timestamps stay `NaiveDateTime` (UTC), `kind` stays text. Turning rows into the catalog's
@@ -10,7 +10,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{client_keys, models, provider_keys, providers, routes};
+use super::schema::{client_keys, models, provider_health, provider_keys, providers, routes};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = providers)]
@@ -171,5 +171,117 @@ pub struct ClientKeyWrite {
     pub expires_at: Option<NaiveDateTime>,
     pub allowed_models: String,
     pub note: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A request log as inserted by the accounting writer (`id` from the database).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = super::schema::request_logs)]
+pub struct NewRequestLog {
+    pub request_id: String,
+    pub created_at: NaiveDateTime,
+    pub client_key_id: Option<i64>,
+    pub client_ip: String,
+    pub protocol: String,
+    pub endpoint: String,
+    pub model: String,
+    pub provider_id: Option<i64>,
+    pub provider_name: Option<String>,
+    pub upstream_model: Option<String>,
+    pub route_id: Option<i64>,
+    pub attempts: i32,
+    pub attempt_detail: String,
+    pub status_code: i32,
+    pub error_class: Option<String>,
+    pub error_message: Option<String>,
+    pub latency_ms: i32,
+    pub ttft_ms: Option<i32>,
+    pub prompt_tokens: Option<i32>,
+    pub completion_tokens: Option<i32>,
+    pub cached_tokens: Option<i32>,
+    pub tokens_estimated: bool,
+    pub cost: Option<f64>,
+    pub stream: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::request_logs)]
+pub struct RequestLogListRow {
+    pub id: i64,
+    pub request_id: String,
+    pub created_at: NaiveDateTime,
+    pub client_key_id: Option<i64>,
+    pub client_ip: String,
+    pub protocol: String,
+    pub endpoint: String,
+    pub model: String,
+    pub provider_id: Option<i64>,
+    pub provider_name: Option<String>,
+    pub upstream_model: Option<String>,
+    pub route_id: Option<i64>,
+    pub attempts: i32,
+    pub attempt_detail: String,
+    pub status_code: i32,
+    pub error_class: Option<String>,
+    pub error_message: Option<String>,
+    pub latency_ms: i32,
+    pub ttft_ms: Option<i32>,
+    pub prompt_tokens: Option<i32>,
+    pub completion_tokens: Option<i32>,
+    pub cached_tokens: Option<i32>,
+    pub tokens_estimated: bool,
+    pub cost: Option<f64>,
+    pub stream: bool,
+}
+
+/// One hourly rollup, read or written whole (the writer merges in memory).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = super::schema::usage_rollups)]
+pub struct UsageRollupRow {
+    pub hour: NaiveDateTime,
+    pub model: String,
+    pub provider_id: i64,
+    pub route_id: i64,
+    pub client_key_id: i64,
+    pub requests: i64,
+    pub successes: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cached_tokens: i64,
+    pub cost: f64,
+    pub latency_ms_sum: i64,
+    pub latency_hist: String,
+    pub ttft_count: i64,
+    pub ttft_ms_sum: i64,
+    pub ttft_hist: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = provider_health)]
+pub struct ProviderHealthRow {
+    pub provider_id: i64,
+    pub key_id: i64,
+    pub state: String,
+    pub consecutive_failures: i32,
+    pub consecutive_successes: i32,
+    pub last_error: Option<String>,
+    pub last_status: Option<i32>,
+    pub last_check_at: Option<NaiveDateTime>,
+    pub opened_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = provider_health, treat_none_as_null = true)]
+pub struct ProviderHealthWrite {
+    pub provider_id: i64,
+    pub key_id: i64,
+    pub state: String,
+    pub consecutive_failures: i32,
+    pub consecutive_successes: i32,
+    pub last_error: Option<String>,
+    pub last_status: Option<i32>,
+    pub last_check_at: Option<NaiveDateTime>,
+    pub opened_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
 }

@@ -156,6 +156,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Hourly aggregates of request_logs, kept by the log writer (`accounting`).
+    usage_rollups (id) {
+        id -> BigInt,
+        hour -> Timestamp,
+        model -> Text,
+        /// 0 = none (the request never reached a provider).
+        provider_id -> BigInt,
+        route_id -> BigInt,
+        client_key_id -> BigInt,
+        requests -> BigInt,
+        successes -> BigInt,
+        prompt_tokens -> BigInt,
+        completion_tokens -> BigInt,
+        cached_tokens -> BigInt,
+        cost -> Double,
+        latency_ms_sum -> BigInt,
+        /// Comma-separated bucket counts.
+        latency_hist -> Text,
+        ttft_count -> BigInt,
+        ttft_ms_sum -> BigInt,
+        ttft_hist -> Text,
+    }
+}
+
+diesel::table! {
     system_settings (name) {
         name -> Text,
         value -> Text,
@@ -176,5 +201,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_keys,
     request_logs,
     provider_health,
+    usage_rollups,
     system_settings,
 );

@@ -1,11 +1,12 @@
-//! A circuit breaker per provider key and per provider, fed by live traffic.
+//! A circuit breaker per provider key and per provider, fed by live traffic and active probes.
 //!
 //! Closed: requests flow; the circuit opens after `failure_threshold` consecutive failures,
 //! or when the error rate over `window` exceeds `error_rate` (once `min_requests` were seen).
 //! Open: no traffic until the cooldown passes; each re-opening doubles the cooldown up to
 //! `max_cooldown`, so one bad minute does not cost an hour and a dead upstream is not hammered.
 //! Half-open: one probe request at a time; `half_open_successes` successes in a row close it,
-//! one failure re-opens it. Nothing here disables anything for good.
+//! one failure re-opens it. An active probe that succeeds ends an open circuit's rest early
+//! (`probe_succeeded`). Nothing here disables anything for good.
 //!
 //! Time comes from the caller (`tokio::time::Instant`), so tests run it under paused time.
 
@@ -41,7 +42,7 @@ impl Default for BreakerConfig {
 }
 
 /// What operators see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
     /// Closed, and the recent traffic is clean.
@@ -50,6 +51,24 @@ pub enum Health {
     Degraded,
     /// Open: getting no traffic.
     Unhealthy,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Degraded => "degraded",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+/// The breaker's state without its details, to tell when a circuit opened or closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Closed,
+    Open,
+    HalfOpen,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,10 +167,7 @@ impl Breaker {
                 }
                 let successes = successes + 1;
                 if successes >= self.config.half_open_successes {
-                    self.state = State::Closed;
-                    self.consecutive_failures = 0;
-                    self.trips = 0;
-                    self.recent.clear();
+                    self.close();
                 } else {
                     self.state = State::HalfOpen {
                         probing: false,
@@ -191,6 +207,46 @@ impl Breaker {
                 probing: false,
                 successes,
             };
+        }
+    }
+
+    /// An active probe of this target succeeded. An open circuit does not wait out its
+    /// cooldown: it goes half-open with the probe as its first success (closed at once when
+    /// one success is enough), so a fixed key or a recovered upstream takes traffic again
+    /// without waiting for it, and the next success closes it. Half-open or closed: one more
+    /// success, as `record` counts it.
+    pub fn probe_succeeded(&mut self, now: Instant) {
+        if let State::Open { .. } = self.state {
+            self.state = State::HalfOpen {
+                probing: false,
+                successes: 0,
+            };
+        }
+        self.record(now, true);
+    }
+
+    /// Closes the circuit now: another instance saw it recover.
+    pub fn close(&mut self) {
+        self.state = State::Closed;
+        self.consecutive_failures = 0;
+        self.trips = 0;
+        self.recent.clear();
+    }
+
+    /// Opens the circuit until `until` as a previous run of this process left it (read back
+    /// from the database at start). Counts as one trip, so failing its first probe doubles
+    /// the cooldown as it would have.
+    pub fn restore_open(&mut self, until: Instant, consecutive_failures: u32) {
+        self.state = State::Open { until };
+        self.consecutive_failures = consecutive_failures;
+        self.trips = self.trips.max(1);
+    }
+
+    pub fn phase(&self) -> Phase {
+        match self.state {
+            State::Closed => Phase::Closed,
+            State::Open { .. } => Phase::Open,
+            State::HalfOpen { .. } => Phase::HalfOpen,
         }
     }
 
@@ -355,6 +411,70 @@ mod tests {
         tokio::time::advance(Duration::from_secs(61)).await;
         let t = Instant::now();
         b.record(t, true);
+        assert_eq!(b.health(t), Health::Healthy);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_success_ends_an_open_circuit_early_and_the_next_success_closes_it() {
+        let mut b = Breaker::new(cfg());
+        let t = Instant::now();
+        b.force_open(t, Duration::from_secs(3600));
+        assert_eq!(b.health(t), Health::Unhealthy);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let t = Instant::now();
+        b.probe_succeeded(t);
+        assert_eq!(b.phase(), Phase::HalfOpen, "no waiting out the hour");
+        assert_eq!(b.health(t), Health::Degraded);
+        assert_eq!(b.permit(t), Permit::Probe, "traffic may test it again");
+        b.release_probe();
+        b.probe_succeeded(t);
+        assert_eq!(b.phase(), Phase::Closed);
+        assert_eq!(b.health(t), Health::Healthy);
+
+        // One success is enough when so configured.
+        let mut b = Breaker::new(BreakerConfig {
+            half_open_successes: 1,
+            ..cfg()
+        });
+        for _ in 0..3 {
+            b.record(t, false);
+        }
+        assert_eq!(b.phase(), Phase::Open);
+        b.probe_succeeded(t);
+        assert_eq!(b.phase(), Phase::Closed);
+        assert_eq!(b.consecutive_failures(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_success_on_a_closed_circuit_is_an_ordinary_success() {
+        let mut b = Breaker::new(cfg());
+        let t = Instant::now();
+        b.record(t, false);
+        b.record(t, false);
+        b.probe_succeeded(t);
+        assert_eq!(b.consecutive_failures(), 0);
+        assert_eq!(b.phase(), Phase::Closed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_restored_open_circuit_waits_until_its_deadline_and_backs_off_on_a_failed_probe() {
+        let mut b = Breaker::new(cfg());
+        let t = Instant::now();
+        b.restore_open(t + Duration::from_secs(5), 7);
+        assert_eq!(b.health(t), Health::Unhealthy);
+        assert_eq!(b.consecutive_failures(), 7);
+        assert_eq!(b.permit(t), Permit::Denied);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let t = Instant::now();
+        assert_eq!(b.permit(t), Permit::Probe);
+        b.record(t, false);
+        assert_eq!(
+            b.open_until(),
+            Some(t + Duration::from_secs(20)),
+            "a second trip: twice the base cooldown"
+        );
+        b.close();
+        assert_eq!(b.phase(), Phase::Closed);
         assert_eq!(b.health(t), Health::Healthy);
     }
 }

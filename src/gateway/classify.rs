@@ -119,6 +119,17 @@ pub fn classify_status(status: u16, retry_after: Option<&str>, body: &str) -> Fa
     }
 }
 
+/// Classifies a request that got no HTTP answer: timed out, could not connect, or broke.
+pub fn classify_transport(e: &reqwest::Error) -> FailureClass {
+    if e.is_timeout() {
+        FailureClass::Timeout
+    } else if e.is_connect() {
+        FailureClass::Connect
+    } else {
+        FailureClass::Reset
+    }
+}
+
 /// `Retry-After` as seconds or an HTTP date; capped at 10 minutes so a hostile or broken
 /// value cannot park a route for days.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {

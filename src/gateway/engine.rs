@@ -28,7 +28,7 @@ use rand::RngExt;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use super::classify::{classify_status, FailureClass, Next};
+use super::classify::{classify_status, classify_transport, FailureClass, Next};
 use super::error::{AttemptRecord, ErrorKind, GatewayError};
 use super::health::HealthRegistry;
 use super::routing::{self, Candidate};
@@ -116,6 +116,10 @@ pub struct Served {
     /// The route may have added `stream_options.include_usage` the client did not ask for.
     pub usage_injected: bool,
     pub idle_timeout: Duration,
+    /// Time spent in attempts (to the first event for streams).
+    pub upstream_time: Duration,
+    /// Time spent waiting between attempts (Retry-After, backoff).
+    pub waited: Duration,
 }
 
 /// A successful upstream answer.
@@ -166,8 +170,15 @@ impl Failure {
 }
 
 enum Success {
-    Full { body: Bytes, usage: Option<Usage> },
-    Stream(UpstreamStream),
+    Full {
+        body: Bytes,
+        usage: Option<Usage>,
+    },
+    Stream {
+        upstream: Box<UpstreamStream>,
+        /// The upstream reports usage whether the client asked for it or not.
+        usage_added: bool,
+    },
 }
 
 /// The request engine, shared by all workers.
@@ -306,6 +317,7 @@ impl Gateway {
         let mut retry_after_hint: Option<Duration> = None;
         let mut unsupported: Option<(String, Unsupported)> = None;
         let mut round = 0u32;
+        let (mut upstream_time, mut waited) = (Duration::ZERO, Duration::ZERO);
         'rounds: loop {
             let mut tried_any = false;
             let mut skip_providers: HashSet<i64> = HashSet::new();
@@ -327,6 +339,7 @@ impl Gateway {
                         break 'rounds;
                     }
                     tokio::time::sleep(wait).await;
+                    waited += wait;
                 }
                 let entry = &job.model.routes[t.route];
                 let call = match upstream::build(job, entry, entry.provider.keys[t.key].secret()) {
@@ -343,8 +356,8 @@ impl Gateway {
                 };
                 tried_any = true;
                 let started = Instant::now();
-                let usage_added = call.usage_added;
                 let result = self.attempt(job, entry, call, deadline).await;
+                upstream_time += started.elapsed();
                 let mut record = AttemptRecord {
                     provider: entry.provider.provider.name.clone(),
                     provider_id: t.provider_id,
@@ -360,7 +373,8 @@ impl Gateway {
                         pass.success();
                         record.status = Some(200);
                         attempts.push(record);
-                        return Ok(self.answer(job, entry, t, attempts, success, usage_added));
+                        let timing = (upstream_time, waited);
+                        return Ok(self.answer(job, entry, t, attempts, timing, success));
                     }
                     Err(failure) => {
                         pass.failure(&failure.class);
@@ -475,7 +489,7 @@ impl Gateway {
 
         let resp = match tokio::time::timeout_at(attempt_deadline, req.send()).await {
             Err(_) => return Err(Failure::of(FailureClass::Timeout)),
-            Ok(Err(e)) => return Err(Failure::of(classify_reqwest(&e))),
+            Ok(Err(e)) => return Err(Failure::of(classify_transport(&e))),
             Ok(Ok(r)) => r,
         };
         let status = resp.status().as_u16();
@@ -502,7 +516,7 @@ impl Gateway {
         if !job.stream() {
             let body = match tokio::time::timeout_at(attempt_deadline, resp.bytes()).await {
                 Err(_) => return Err(Failure::of(FailureClass::Timeout)),
-                Ok(Err(e)) => return Err(Failure::of(classify_reqwest(&e))),
+                Ok(Err(e)) => return Err(Failure::of(classify_transport(&e))),
                 Ok(Ok(b)) => b,
             };
             let value: Value =
@@ -529,7 +543,7 @@ impl Gateway {
         // Streaming: success only once the first event has arrived.
         let mut stream = resp
             .bytes_stream()
-            .map(|r| r.map_err(|e| classify_reqwest(&e)))
+            .map(|r| r.map_err(|e| classify_transport(&e)))
             .fuse()
             .boxed();
         let mut reader = EventReader::new(&call.wire);
@@ -562,11 +576,14 @@ impl Gateway {
                 };
                 return Err(Failure::of(class));
             }
-            return Ok(Success::Stream(UpstreamStream {
-                pending: events,
-                reader,
-                body: stream,
-            }));
+            return Ok(Success::Stream {
+                upstream: Box::new(UpstreamStream {
+                    pending: events,
+                    reader,
+                    body: stream,
+                }),
+                usage_added: call.usage_added,
+            });
         }
     }
 
@@ -576,8 +593,8 @@ impl Gateway {
         entry: &RouteEntry,
         t: &Target,
         attempts: Vec<AttemptRecord>,
+        (upstream_time, waited): (Duration, Duration),
         success: Success,
-        usage_added: bool,
     ) -> Answer {
         let provider = &entry.provider.provider;
         let served = Served {
@@ -587,13 +604,21 @@ impl Gateway {
             key_id: t.key_id,
             upstream_model: entry.route.upstream_model.clone(),
             attempts,
-            usage_injected: usage_added && !job.client_wants_usage(),
+            usage_injected: matches!(
+                success,
+                Success::Stream {
+                    usage_added: true,
+                    ..
+                }
+            ) && !job.client_wants_usage(),
             idle_timeout: provider
                 .idle_timeout_ms
                 .filter(|v| *v > 0)
                 .map_or(self.config.idle_timeout, |v| {
                     Duration::from_millis(v as u64)
                 }),
+            upstream_time,
+            waited,
         };
         match success {
             Success::Full { body, usage } => Answer::Full {
@@ -601,7 +626,10 @@ impl Gateway {
                 body,
                 usage,
             },
-            Success::Stream(upstream) => Answer::Stream { served, upstream },
+            Success::Stream { upstream, .. } => Answer::Stream {
+                served,
+                upstream: *upstream,
+            },
         }
     }
 }
@@ -630,16 +658,6 @@ fn first_param(needed: &[Capability]) -> &'static str {
         Some(Capability::Vision) => "messages",
         Some(Capability::JsonSchema) => "response_format",
         _ => "stream",
-    }
-}
-
-fn classify_reqwest(e: &reqwest::Error) -> FailureClass {
-    if e.is_timeout() {
-        FailureClass::Timeout
-    } else if e.is_connect() {
-        FailureClass::Connect
-    } else {
-        FailureClass::Reset
     }
 }
 

@@ -319,6 +319,8 @@ mod tests {
             attempts: Vec::new(),
             usage_injected,
             idle_timeout: Duration::from_secs(5),
+            upstream_time: Duration::ZERO,
+            waited: Duration::ZERO,
         }
     }
 

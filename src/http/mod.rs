@@ -6,6 +6,8 @@
 
 pub mod admin;
 pub mod client_auth;
+pub mod client_ip;
+pub mod metrics;
 pub mod middleware;
 pub mod openai;
 pub mod openapi;
@@ -17,6 +19,7 @@ use std::time::Instant;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
+use crate::accounting::Accounting;
 use crate::cache::Cache;
 use crate::catalog::store::Store;
 use crate::catalog::LiveCatalog;
@@ -40,6 +43,8 @@ pub struct AppState {
     pub gateway: Arc<Gateway>,
     /// Client keys' `last_used_at`, flushed in the background.
     pub key_usage: Arc<KeyUsage>,
+    /// Request logs and metrics.
+    pub accounting: Arc<Accounting>,
     pub started: Instant,
 }
 
@@ -82,9 +87,16 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
 }
 
 /// The route table. `serve` wraps it with [`middleware::request_context`]. `docs` adds
-/// `/openapi.json` and the `/docs` page.
-pub fn routes(cfg: &mut web::ServiceConfig, docs: bool) {
+/// `/openapi.json` and the `/docs` page; `metrics` adds `/metrics` behind the admin key.
+pub fn routes(cfg: &mut web::ServiceConfig, docs: bool, metrics: bool) {
     extractor_config(cfg);
+    if metrics {
+        cfg.service(
+            web::resource("/metrics")
+                .wrap(from_fn(middleware::require_admin))
+                .route(web::get().to(metrics::metrics)),
+        );
+    }
     if docs {
         cfg.route(
             "/docs",

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::catalog::model::{Provider, ProviderKind};
 
-const ANTHROPIC_VERSION: &str = "2023-06-01";
+pub(crate) const ANTHROPIC_VERSION: &str = "2023-06-01";
+pub(crate) const AZURE_API_VERSION: &str = super::azure::API_VERSION;
 /// Guards against an upstream that paginates forever.
 const MAX_PAGES: usize = 50;
 
@@ -55,37 +56,7 @@ pub async fn list_models(
     let mut models = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let (url, req) = match provider.kind {
-            ProviderKind::OpenAi => {
-                let url = format!("{base}/models");
-                (url.clone(), client.get(url).bearer_auth(key))
-            }
-            ProviderKind::AzureOpenAi => {
-                let url = super::azure::models_url(&base);
-                (url.clone(), client.get(url).header("api-key", key))
-            }
-            ProviderKind::Anthropic => {
-                // Works whether the operator's base URL ends in /v1 or not.
-                let root = base.strip_suffix("/v1").unwrap_or(&base);
-                let mut url = format!("{root}/v1/models?limit=1000");
-                if let Some(after) = &cursor {
-                    url.push_str(&format!("&after_id={after}"));
-                }
-                let req = client
-                    .get(url.clone())
-                    .header("x-api-key", key)
-                    .header("anthropic-version", ANTHROPIC_VERSION);
-                (url, req)
-            }
-            ProviderKind::Gemini => {
-                let mut url = format!("{base}/v1beta/models?pageSize=1000");
-                if let Some(token) = &cursor {
-                    url.push_str(&format!("&pageToken={token}"));
-                }
-                // The key goes in a header, never in the URL (URLs end up in logs).
-                (url.clone(), client.get(url).header("x-goog-api-key", key))
-            }
-        };
+        let (url, req) = page_request(client, provider, &base, key, cursor.as_deref());
         let mut req = req.timeout(timeout);
         for (k, v) in &provider.extra_headers {
             req = req.header(k, v);
@@ -105,6 +76,54 @@ pub async fn list_models(
     models.sort_by(|a, b| a.id.cmp(&b.id));
     models.dedup_by(|a, b| a.id == b.id);
     Ok(models)
+}
+
+/// The request for one page of `provider`'s model list (the first when `cursor` is `None`),
+/// authenticated with `key` in the provider's way; `base` is [`base_url`]. Extra headers and
+/// the timeout are the caller's.
+pub fn page_request(
+    client: &reqwest::Client,
+    provider: &Provider,
+    base: &str,
+    key: &str,
+    cursor: Option<&str>,
+) -> (String, reqwest::RequestBuilder) {
+    match provider.kind {
+        ProviderKind::OpenAi => {
+            let url = format!("{base}/models");
+            (url.clone(), client.get(url).bearer_auth(key))
+        }
+        ProviderKind::AzureOpenAi => {
+            let url = super::azure::models_url(base);
+            (url.clone(), client.get(url).header("api-key", key))
+        }
+        ProviderKind::Anthropic => {
+            // Works whether the operator's base URL ends in /v1 or not.
+            let root = base.strip_suffix("/v1").unwrap_or(base);
+            let mut url = format!("{root}/v1/models?limit=1000");
+            if let Some(after) = cursor {
+                url.push_str(&format!("&after_id={after}"));
+            }
+            let req = client
+                .get(url.clone())
+                .header("x-api-key", key)
+                .header("anthropic-version", ANTHROPIC_VERSION);
+            (url, req)
+        }
+        ProviderKind::Gemini => {
+            let mut url = format!("{base}/v1beta/models?pageSize=1000");
+            if let Some(token) = cursor {
+                url.push_str(&format!("&pageToken={token}"));
+            }
+            // The key goes in a header, never in the URL (URLs end up in logs).
+            (url.clone(), client.get(url).header("x-goog-api-key", key))
+        }
+    }
+}
+
+/// Whether `body` is a page of a model list in `kind`'s shape.
+pub fn is_model_list(kind: ProviderKind, body: &Value) -> bool {
+    parse_page(kind, body).is_some()
 }
 
 async fn fetch_json(req: reqwest::RequestBuilder, url: &str) -> Result<Value, DiscoveryError> {

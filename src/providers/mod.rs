@@ -9,5 +9,6 @@ pub mod client;
 pub mod discovery;
 pub mod gemini;
 pub mod openai;
+pub mod probe;
 pub mod sse;
 pub mod translate;

@@ -26,6 +26,9 @@ backend_tests!(
     every_column_round_trips_through_the_diesel_schema,
 );
 
+/// How many migrations the binary embeds (per backend).
+const MIGRATIONS: usize = 2;
+
 async fn migrating_an_empty_database_applies_every_migration_once(t: TestDb) -> TestResult {
     let db = t.connect().await;
     let before = db.migration_status().await?;
@@ -148,10 +151,10 @@ async fn a_migration_waits_while_another_process_holds_the_lock(t: TestDb) -> Te
         !migrating.is_finished(),
         "the migration did not wait for the lock"
     );
-    assert_eq!(db.migration_status().await?.pending(), 1);
+    assert_eq!(db.migration_status().await?.pending(), MIGRATIONS);
     drop(held);
     let applied = migrating.await??;
-    assert_eq!(applied.len(), 1);
+    assert_eq!(applied.len(), MIGRATIONS);
     Ok(())
 }
 
@@ -578,6 +581,7 @@ fn diesel_schema() -> SchemaMap {
         client_keys,
         request_logs,
         provider_health,
+        usage_rollups,
         system_settings
     )
     .into_iter()
@@ -630,7 +634,7 @@ async fn introspect(db: &Db) -> Result<SchemaMap, DbError> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_backend_has_the_tables_columns_and_nullability_of_schema_rs() -> TestResult {
     let expected = diesel_schema();
-    assert_eq!(expected.len(), 8);
+    assert_eq!(expected.len(), 9);
     for t in TestDb::all().await {
         let db = t.migrated().await;
         let actual = introspect(&db).await?;
@@ -705,7 +709,7 @@ async fn an_in_memory_sqlite_database_works_on_a_current_thread_runtime() -> Tes
         connect_timeout: Duration::from_secs(5),
     };
     let db = Db::connect(&settings).await?;
-    assert_eq!(db.run_migrations().await?.len(), 1);
+    assert_eq!(db.run_migrations().await?.len(), MIGRATIONS);
     assert!(db.insert_setting_if_absent("k", "v").await?);
     // Same single connection, so the data and the schema are still there.
     assert_eq!(db.get_setting("k").await?.as_deref(), Some("v"));
@@ -720,7 +724,7 @@ async fn server_migrations_run_on_a_current_thread_runtime_too() -> TestResult {
             continue;
         };
         let db = t.connect().await;
-        assert_eq!(db.run_migrations().await?.len(), 1, "{backend}");
+        assert_eq!(db.run_migrations().await?.len(), MIGRATIONS, "{backend}");
     }
     Ok(())
 }

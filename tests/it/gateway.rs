@@ -14,9 +14,24 @@ const ALL_CAPS: [&str; 4] = ["tools", "vision", "json_schema", "streaming"];
 
 pub struct Gw {
     pub srv: Server,
+    pub dir: tempfile::TempDir,
+    /// Requests as a client with a key allowed every model (`gw.chat(..)` etc. deref to it).
+    pub client: Client,
+}
+
+impl std::ops::Deref for Gw {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// What a client needs to call the gateway; `Send + Sync`, so test threads can share it.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
     /// A client key allowed every model.
     pub key: String,
-    pub dir: tempfile::TempDir,
 }
 
 /// An OpenAI provider on `mock` with one key per entry of `keys` (labels k0, k1, ...).
@@ -54,7 +69,11 @@ pub fn start(catalog: Value, env: &[(&str, &str)]) -> Gw {
     );
     assert_eq!(s, 201, "{body}");
     let key = body["key"].as_str().unwrap().to_string();
-    Gw { srv, key, dir }
+    let client = Client {
+        base: srv.url(""),
+        key,
+    };
+    Gw { srv, dir, client }
 }
 
 pub fn admin(srv: &Server, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -99,7 +118,11 @@ impl Res {
     }
 }
 
-impl Gw {
+impl Client {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub fn post(&self, path: &str, body: &Value) -> Res {
         self.post_as(
             path,
@@ -114,7 +137,7 @@ impl Gw {
 
     pub fn send_raw(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Res {
         let mut req = http()
-            .post(self.srv.url(path))
+            .post(self.url(path))
             .header("content-type", "application/json");
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -128,7 +151,7 @@ impl Gw {
     }
 
     pub fn get(&self, path: &str, key: Option<&str>) -> Res {
-        let mut req = http().get(self.srv.url(path));
+        let mut req = http().get(self.url(path));
         if let Some(k) = key {
             req = req.header("Authorization", &format!("Bearer {k}"));
         }

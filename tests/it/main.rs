@@ -1,5 +1,6 @@
 //! The one integration-test binary (one link step instead of one per file). Each module is a
 //! group of tests; `util` holds the helpers they share.
+mod accounting;
 mod admin_catalog;
 mod backup_cmd;
 mod catalog_store;
@@ -9,6 +10,7 @@ mod db;
 mod docs;
 mod gateway;
 mod generated;
+mod health;
 mod health_cmd;
 mod migrate_cmd;
 mod mock_upstream;

@@ -221,6 +221,19 @@ impl Store {
 }
 
 impl Store {
+    /// Every client key's id and name (revoked ones too), for naming keys in statistics.
+    pub async fn client_key_names(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut pooled = super::conn::PooledConn::get(&self.db).await?;
+        let c = &mut pooled.conn();
+        let rows: Vec<(i64, String)> = on!(c, c => {
+            client_keys::table
+                .select((client_keys::id, client_keys::name))
+                .load(c)
+                .await?
+        });
+        Ok(rows)
+    }
+
     /// Writes when each key was last used (the gateway batches these off the request path).
     /// Keys deleted meanwhile are skipped; `updated_at` stays: use is not an edit.
     pub async fn touch_client_keys(

@@ -9,10 +9,12 @@
 //! HTTP, file formats and the in-memory snapshot are other modules' business.
 //!
 //! Layout: `conn` (one connection type over the backends, transactions, per-table queries),
-//! one file per resource, `snapshot` (the gateway's view and export), `import`.
+//! one file per resource, `snapshot` (the gateway's view and export), `import`, and `health`
+//! (the gateway's saved circuit states, which hang off providers and keys).
 
 mod client_keys;
-mod conn;
+pub(crate) mod conn;
+mod health;
 mod import;
 mod models;
 mod provider_keys;
@@ -21,6 +23,8 @@ mod routes;
 mod snapshot;
 
 use diesel::result::Error as DieselError;
+
+pub use self::health::HealthRecord;
 
 use self::conn::{delete_ids, distinct, require_ids, set_enabled_ids, tx, Conn, Table, TxMode};
 use super::model::{ClientKey, Invalid, Model, Page, Paging, Provider, ProviderKey, Route};

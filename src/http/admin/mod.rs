@@ -1,6 +1,7 @@
 //! The admin JSON API under `/admin/`. Every route here sits behind
 //! `middleware::require_admin`; handlers assume the caller is the operator.
 
+pub mod accounting;
 pub mod catalog;
 pub mod health;
 pub mod resources;
@@ -41,13 +42,25 @@ fn define(t: &mut RouteTable<'_>) {
         )
         .returns_object(
             200,
-            "status, database, redis, uptime_seconds, version, warnings",
+            "status, database, redis, providers (counts of providers and keys by health state, \
+             the unhealthy ones, the probe settings), uptime_seconds, version, warnings",
         ),
         health::system_health,
+    );
+    t.add(
+        Method::GET,
+        "/providers/{id}/health",
+        doc(
+            "providers",
+            "Health of a provider and of each of its keys: circuit state, failures, last error",
+        )
+        .returns::<health::ProviderHealth>(200),
+        health::provider_health,
     );
     register::<Providers>(t);
     register::<Models>(t);
     register::<Routes>(t);
     register::<ClientKeys>(t);
     catalog::register(t);
+    accounting::register(t);
 }

@@ -13,13 +13,16 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
 use futures::StreamExt;
 use serde_json::{json, Map, Value};
-use tokio::time::Instant;
+
+use std::sync::Arc;
 
 use super::client_auth::{authenticate, presented_key};
+use super::client_ip::client_ip;
 use super::middleware::RequestId;
 use super::AppState;
+use crate::accounting::record::Draft;
 use crate::catalog::snapshot::ModelEntry;
-use crate::gateway::engine::{Answer, Endpoint, Job, Served};
+use crate::gateway::engine::{Answer, Endpoint, Job};
 use crate::gateway::error::{ErrorKind, GatewayError};
 use crate::gateway::relay::{relay, RelayOptions, StreamEnd, StreamSummary};
 use crate::providers::openai::{self, Needs};
@@ -86,10 +89,43 @@ async fn handle(
     payload: web::Payload,
     endpoint: Endpoint,
 ) -> HttpResponse {
-    match serve(&state, &req, payload, endpoint).await {
-        Ok(res) => res,
-        Err(e) => error_response(&e),
+    let mut draft = Draft::start(
+        request_id(&req),
+        client_ip(&req, &state.config.server.trusted_proxies),
+        "openai",
+        req.path(),
+    );
+    match serve(&state, &req, payload, endpoint, &mut draft).await {
+        Ok(Reply::Full {
+            res,
+            usage,
+            model,
+            route_id,
+        }) => {
+            let route = model.routes.iter().find(|r| r.route.id == route_id);
+            state
+                .accounting
+                .record(draft.finished(200, usage, route.map(|r| &r.route), None));
+            res
+        }
+        // The relay records the stream when it ends.
+        Ok(Reply::Stream(res)) => res,
+        Err(e) => {
+            state.accounting.record(draft.failed(&e));
+            error_response(&e)
+        }
     }
+}
+
+/// A successful answer; a full one is recorded by the caller, a stream by its relay.
+enum Reply {
+    Full {
+        res: HttpResponse,
+        usage: Option<openai::Usage>,
+        model: Arc<ModelEntry>,
+        route_id: i64,
+    },
+    Stream(HttpResponse),
 }
 
 async fn serve(
@@ -97,14 +133,19 @@ async fn serve(
     req: &HttpRequest,
     payload: web::Payload,
     endpoint: Endpoint,
-) -> Result<HttpResponse, GatewayError> {
-    let started = Instant::now();
+    draft: &mut Draft,
+) -> Result<Reply, GatewayError> {
+    let started = draft.started;
     let snapshot = state.catalog.snapshot();
     let caller = authenticate(presented_key(req), &snapshot, &state.gateway)?;
+    draft.record.client_key_id = caller.key_id();
     let raw = read_body(req, payload, state.gateway.config().max_body_size).await?;
     let body = parse_body(&raw, endpoint)?;
     let requested = body["model"].as_str().unwrap_or_default().to_string();
+    draft.record.model = requested.clone();
+    draft.record.stream = is_stream(&body) && endpoint != Endpoint::Embeddings;
     let model = visible_model(&snapshot, &requested)?;
+    draft.record.model_group = model.model.name.clone();
     caller.check_model(&model.model.name, &requested)?;
     if let Some(id) = caller.key_id() {
         state.key_usage.touch(id);
@@ -123,16 +164,28 @@ async fn serve(
         model: model.clone(),
         body,
         needs,
-        request_id: request_id(req),
+        request_id: draft.record.request_id.clone(),
         started,
     };
     match state.gateway.run(&job).await? {
-        Answer::Full { served, body, .. } => {
+        Answer::Full {
+            served,
+            body,
+            usage,
+        } => {
+            draft.served(&served);
             let mut res = HttpResponse::Ok();
             served_headers(&mut res, &served);
-            Ok(res.content_type("application/json").body(body))
+            Ok(Reply::Full {
+                res: res.content_type("application/json").body(body),
+                usage,
+                model: job.model.clone(),
+                route_id: served.route_id,
+            })
         }
         Answer::Stream { served, upstream } => {
+            draft.served(&served);
+            draft.first_token();
             let mut res = HttpResponse::Ok();
             served_headers(&mut res, &served);
             let opts = RelayOptions {
@@ -145,34 +198,36 @@ async fn serve(
                 keepalive: state.gateway.config().stream_keepalive,
                 request_id: job.request_id.clone(),
             };
-            let body = relay(
-                upstream,
-                served,
-                opts,
-                state.gateway.health.clone(),
-                Box::new(log_stream_end),
-            );
-            Ok(res
-                .content_type("text/event-stream")
-                .insert_header(("cache-control", "no-cache"))
-                // nginx and similar proxies must not buffer a stream.
-                .insert_header(("x-accel-buffering", "no"))
-                .streaming(body))
+            let draft = draft.clone();
+            let accounting = state.accounting.clone();
+            let model = job.model.clone();
+            let on_end = Box::new(move |s: StreamSummary| {
+                let end = match &s.end {
+                    StreamEnd::Completed => None,
+                    StreamEnd::Failed(c) => Some(format!("stream_{}", c.as_str())),
+                    StreamEnd::ClientGone => Some("client_aborted".to_string()),
+                };
+                tracing::debug!(provider = %s.served.provider, events = s.events, end = ?end, "stream ended");
+                let route = model
+                    .routes
+                    .iter()
+                    .find(|r| r.route.id == s.served.route_id);
+                accounting.record(draft.finished(200, s.usage, route.map(|r| &r.route), end));
+            });
+            let body = relay(upstream, served, opts, state.gateway.health.clone(), on_end);
+            Ok(Reply::Stream(
+                res.content_type("text/event-stream")
+                    .insert_header(("cache-control", "no-cache"))
+                    // nginx and similar proxies must not buffer a stream.
+                    .insert_header(("x-accel-buffering", "no"))
+                    .streaming(body),
+            ))
         }
     }
 }
 
-fn log_stream_end(s: StreamSummary) {
-    let end = match &s.end {
-        StreamEnd::Completed => "completed",
-        StreamEnd::Failed(c) => c.as_str(),
-        StreamEnd::ClientGone => "client_gone",
-    };
-    tracing::debug!(provider = %s.served.provider, events = s.events, end, "stream ended");
-}
-
 /// Which provider and route served the request, and after how many attempts.
-fn served_headers(res: &mut HttpResponseBuilder, served: &Served) {
+fn served_headers(res: &mut HttpResponseBuilder, served: &crate::gateway::engine::Served) {
     let pairs = [
         ("x-llmo-provider", served.provider.clone()),
         ("x-llmo-route-id", served.route_id.to_string()),

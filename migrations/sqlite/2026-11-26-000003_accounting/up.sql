@@ -1,0 +1,27 @@
+-- Hourly rollups of request_logs, kept by the log writer so /admin/stats never scans raw
+-- logs. One row per hour x model x provider x route x client key (0 = none). Histograms
+-- are comma-separated bucket counts (bounds in src/accounting/rollup.rs).
+CREATE TABLE usage_rollups (
+    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    hour TIMESTAMP NOT NULL,
+    model VARCHAR(255) NOT NULL,
+    provider_id BIGINT NOT NULL DEFAULT 0,
+    route_id BIGINT NOT NULL DEFAULT 0,
+    client_key_id BIGINT NOT NULL DEFAULT 0,
+    requests BIGINT NOT NULL DEFAULT 0,
+    successes BIGINT NOT NULL DEFAULT 0,
+    prompt_tokens BIGINT NOT NULL DEFAULT 0,
+    completion_tokens BIGINT NOT NULL DEFAULT 0,
+    cached_tokens BIGINT NOT NULL DEFAULT 0,
+    cost REAL NOT NULL DEFAULT 0,
+    latency_ms_sum BIGINT NOT NULL DEFAULT 0,
+    latency_hist TEXT NOT NULL DEFAULT '',
+    ttft_count BIGINT NOT NULL DEFAULT 0,
+    ttft_ms_sum BIGINT NOT NULL DEFAULT 0,
+    ttft_hist TEXT NOT NULL DEFAULT '',
+    CONSTRAINT uq_usage_rollups_group UNIQUE (hour, model, provider_id, route_id, client_key_id)
+);
+CREATE INDEX idx_usage_rollups_hour ON usage_rollups (hour);
+-- The console's per-route status bars read a route's latest outcomes.
+CREATE INDEX idx_request_logs_route ON request_logs (route_id, id);
+CREATE INDEX idx_request_logs_error_class ON request_logs (error_class, created_at);

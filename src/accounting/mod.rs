@@ -1,0 +1,36 @@
+//! Accounting: every client request becomes one [`record::RequestRecord`], written by one
+//! background task in batches (`writer`), aggregated into hourly rollups in the same
+//! transaction (`rollup`, `store`), counted in Prometheus metrics (`metrics`), summarised
+//! for `/admin/stats` and `stats` (`stats`), and deleted after the retention period
+//! (`retention`). The request path only builds the record and hands it over.
+pub mod metrics;
+pub mod record;
+pub mod retention;
+pub mod rollup;
+pub mod stats;
+pub mod store;
+pub mod writer;
+
+use std::sync::Arc;
+
+/// What the request path hands finished records to: metrics always, the log writer when
+/// `request_log.enabled`.
+pub struct Accounting {
+    pub metrics: Arc<metrics::Metrics>,
+    pub writer: Option<Arc<writer::Recorder>>,
+}
+
+impl Accounting {
+    pub fn record(&self, r: record::RequestRecord) {
+        self.metrics.observe(&r);
+        if let Some(w) = &self.writer {
+            w.record(r);
+        }
+    }
+
+    pub async fn shutdown(&self) {
+        if let Some(w) = &self.writer {
+            w.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! Request logs and rollups in the database: batched inserts (logs and their rollup
+//! increments in one transaction, so stats always agree with the logs), filtered cursor
+//! listings, retention deletes in small batches, a route's recent outcomes, rollups by time.
+//! Queries are written once for the three backends through the catalog store's `on!`/`tx!`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::record::RequestRecord;
+use super::rollup::{aggregate, Histogram, RollupKey, RollupValues};
+use crate::catalog::store::conn::{from_db_time, on, to_db_time, tx, Conn, TxMode};
+use crate::catalog::store::StoreError;
+use crate::db::rows::{NewRequestLog, RequestLogListRow, UsageRollupRow};
+use crate::db::schema::{request_logs, usage_rollups};
+use crate::db::Db;
+
+/// Rows per INSERT statement (24 columns: well under SQLite's variable limit).
+const INSERT_CHUNK: usize = 400;
+
+fn clamp_i32(v: u64) -> i32 {
+    v.min(i32::MAX as u64) as i32
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+fn to_row(r: &RequestRecord) -> NewRequestLog {
+    NewRequestLog {
+        request_id: cut(&r.request_id, 64),
+        created_at: to_db_time(r.created_at),
+        client_key_id: r.client_key_id,
+        client_ip: cut(&r.client_ip, 64),
+        protocol: r.protocol.to_string(),
+        endpoint: cut(&r.endpoint, 255),
+        model: cut(&r.model, 255),
+        provider_id: r.provider_id,
+        provider_name: r.provider_name.as_deref().map(|s| cut(s, 255)),
+        upstream_model: r.upstream_model.as_deref().map(|s| cut(s, 255)),
+        route_id: r.route_id,
+        attempts: r.attempts.len() as i32,
+        attempt_detail: serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into()),
+        status_code: r.status_code as i32,
+        error_class: r.error_class.as_deref().map(|s| cut(s, 64)),
+        error_message: r.error_message.clone(),
+        latency_ms: clamp_i32(r.latency_ms),
+        ttft_ms: r.ttft_ms.map(clamp_i32),
+        prompt_tokens: r.prompt_tokens.map(clamp_i32),
+        completion_tokens: r.completion_tokens.map(clamp_i32),
+        cached_tokens: r.cached_tokens.map(clamp_i32),
+        tokens_estimated: r.tokens_estimated,
+        cost: r.cost,
+        stream: r.stream,
+    }
+}
+
+fn rollup_row(k: &RollupKey, v: &RollupValues) -> UsageRollupRow {
+    let i = |n: u64| n.min(i64::MAX as u64) as i64;
+    UsageRollupRow {
+        hour: to_db_time(k.hour),
+        model: cut(&k.model, 255),
+        provider_id: k.provider_id,
+        route_id: k.route_id,
+        client_key_id: k.client_key_id,
+        requests: i(v.requests),
+        successes: i(v.successes),
+        prompt_tokens: i(v.prompt_tokens),
+        completion_tokens: i(v.completion_tokens),
+        cached_tokens: i(v.cached_tokens),
+        cost: v.cost,
+        latency_ms_sum: i(v.latency_ms_sum),
+        latency_hist: v.latency.encode(),
+        ttft_count: i(v.ttft_count),
+        ttft_ms_sum: i(v.ttft_ms_sum),
+        ttft_hist: v.ttft.encode(),
+    }
+}
+
+pub fn rollup_from_row(row: &UsageRollupRow) -> (RollupKey, RollupValues) {
+    let u = |n: i64| n.max(0) as u64;
+    (
+        RollupKey {
+            hour: from_db_time(row.hour),
+            model: row.model.clone(),
+            provider_id: row.provider_id,
+            route_id: row.route_id,
+            client_key_id: row.client_key_id,
+        },
+        RollupValues {
+            requests: u(row.requests),
+            successes: u(row.successes),
+            prompt_tokens: u(row.prompt_tokens),
+            completion_tokens: u(row.completion_tokens),
+            cached_tokens: u(row.cached_tokens),
+            cost: row.cost,
+            latency_ms_sum: u(row.latency_ms_sum),
+            latency: Histogram::decode(&row.latency_hist),
+            ttft_count: u(row.ttft_count),
+            ttft_ms_sum: u(row.ttft_ms_sum),
+            ttft: Histogram::decode(&row.ttft_hist),
+        },
+    )
+}
+
+/// The existing rollup row of a group, locked for the rest of the transaction where the
+/// backend can (SQLite's write transaction already excludes other writers).
+async fn rollup_for_update(
+    c: &mut Conn<'_>,
+    k: &RollupKey,
+) -> Result<Option<UsageRollupRow>, diesel::result::Error> {
+    use usage_rollups as u;
+    let hour = to_db_time(k.hour);
+    macro_rules! q {
+        () => {
+            u::table
+                .filter(u::hour.eq(hour))
+                .filter(u::model.eq(&k.model))
+                .filter(u::provider_id.eq(k.provider_id))
+                .filter(u::route_id.eq(k.route_id))
+                .filter(u::client_key_id.eq(k.client_key_id))
+                .select(UsageRollupRow::as_select())
+        };
+    }
+    match c {
+        Conn::Sqlite(c) => q!().first(&mut **c).await.optional(),
+        Conn::Mysql(c) => q!().for_update().first(&mut **c).await.optional(),
+        Conn::Postgres(c) => q!().for_update().first(&mut **c).await.optional(),
+    }
+}
+
+/// Multi-row INSERTs on MySQL/PostgreSQL; row by row on SQLite, whose diesel batch insert
+/// cannot take nullable columns (inside one transaction each row costs microseconds).
+async fn insert_logs(
+    c: &mut Conn<'_>,
+    logs: &[NewRequestLog],
+) -> Result<(), diesel::result::Error> {
+    match c {
+        Conn::Sqlite(c) => {
+            for row in logs {
+                diesel::insert_into(request_logs::table)
+                    .values(row)
+                    .execute(&mut **c)
+                    .await?;
+            }
+        }
+        Conn::Mysql(c) => {
+            for chunk in logs.chunks(INSERT_CHUNK) {
+                diesel::insert_into(request_logs::table)
+                    .values(chunk)
+                    .execute(&mut **c)
+                    .await?;
+            }
+        }
+        Conn::Postgres(c) => {
+            for chunk in logs.chunks(INSERT_CHUNK) {
+                diesel::insert_into(request_logs::table)
+                    .values(chunk)
+                    .execute(&mut **c)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Inserts a batch of records and adds them to their rollups, in one transaction. Retried
+/// twice on failure (a deadlock or a duplicate rollup row created by another instance).
+pub async fn write_batch(db: &Db, records: &[RequestRecord]) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let logs: Vec<NewRequestLog> = records.iter().map(to_row).collect();
+    let groups = aggregate(records);
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let result = tx!(db, TxMode::Write, c => {
+            insert_logs(c, &logs).await?;
+            for (key, inc) in &groups {
+                match rollup_for_update(c, key).await? {
+                    Some(row) => {
+                        let (_, mut total) = rollup_from_row(&row);
+                        total.add(inc);
+                        let merged = rollup_row(key, &total);
+                        use usage_rollups as u;
+                        let hour = merged.hour;
+                        on!(c, c => {
+                            diesel::update(
+                                u::table
+                                    .filter(u::hour.eq(hour))
+                                    .filter(u::model.eq(&merged.model))
+                                    .filter(u::provider_id.eq(merged.provider_id))
+                                    .filter(u::route_id.eq(merged.route_id))
+                                    .filter(u::client_key_id.eq(merged.client_key_id)),
+                            )
+                            .set(&merged)
+                            .execute(c)
+                            .await?
+                        });
+                    }
+                    None => {
+                        let row = rollup_row(key, inc);
+                        on!(c, c => {
+                            diesel::insert_into(usage_rollups::table)
+                                .values(&row)
+                                .execute(c)
+                                .await?
+                        });
+                    }
+                }
+            }
+            Ok::<_, StoreError>(())
+        });
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e) if tries < 3 => {
+                tracing::debug!(error = %e, "request log batch failed; retrying");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `status` filter of a log listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusFilter {
+    Code(i32),
+    /// Answered in full.
+    Success,
+    /// An error status or a broken stream.
+    Error,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub model: Option<String>,
+    pub provider_id: Option<i64>,
+    pub route_id: Option<i64>,
+    pub client_key_id: Option<i64>,
+    pub status: Option<StatusFilter>,
+    pub error_class: Option<String>,
+    /// Only rows with a smaller id (the previous page's `next_cursor`).
+    pub before_id: Option<i64>,
+}
+
+/// A page of logs, newest first, and the cursor of the next page (`None` at the end).
+pub async fn list_logs(
+    db: &Db,
+    f: &LogFilter,
+    limit: i64,
+) -> Result<(Vec<RequestLogListRow>, Option<i64>), StoreError> {
+    use request_logs as l;
+    let mut pooled = crate::catalog::store::conn::PooledConn::get(db).await?;
+    let c = &mut pooled.conn();
+    let rows: Vec<RequestLogListRow> = on!(c, c => {
+        let mut q = l::table.select(RequestLogListRow::as_select()).into_boxed();
+        if let Some(t) = f.since {
+            q = q.filter(l::created_at.ge(to_db_time(t)));
+        }
+        if let Some(t) = f.until {
+            q = q.filter(l::created_at.lt(to_db_time(t)));
+        }
+        if let Some(m) = &f.model {
+            q = q.filter(l::model.eq(m.clone()));
+        }
+        if let Some(p) = f.provider_id {
+            q = q.filter(l::provider_id.eq(p));
+        }
+        if let Some(r) = f.route_id {
+            q = q.filter(l::route_id.eq(r));
+        }
+        if let Some(k) = f.client_key_id {
+            q = q.filter(l::client_key_id.eq(k));
+        }
+        match &f.status {
+            Some(StatusFilter::Code(code)) => q = q.filter(l::status_code.eq(*code)),
+            Some(StatusFilter::Success) => {
+                q = q.filter(l::status_code.lt(400)).filter(l::error_class.is_null())
+            }
+            Some(StatusFilter::Error) => {
+                q = q.filter(l::status_code.ge(400).or(l::error_class.is_not_null()))
+            }
+            None => {}
+        }
+        if let Some(e) = &f.error_class {
+            q = q.filter(l::error_class.eq(e.clone()));
+        }
+        if let Some(id) = f.before_id {
+            q = q.filter(l::id.lt(id));
+        }
+        q.order(l::id.desc()).limit(limit + 1).load(c).await?
+    });
+    let mut rows = rows;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// Deletes logs older than `before`, `batch` rows per statement (short transactions, no long
+/// locks). Returns how many went.
+pub async fn delete_logs_before(
+    db: &Db,
+    before: DateTime<Utc>,
+    batch: i64,
+) -> Result<u64, StoreError> {
+    use request_logs as l;
+    let before = to_db_time(before);
+    let mut total = 0u64;
+    loop {
+        let mut pooled = crate::catalog::store::conn::PooledConn::get(db).await?;
+        let c = &mut pooled.conn();
+        let ids: Vec<i64> = on!(c, c => {
+            l::table
+                .filter(l::created_at.lt(before))
+                .select(l::id)
+                .order(l::id.asc())
+                .limit(batch)
+                .load::<i64>(c)
+                .await?
+        });
+        if ids.is_empty() {
+            return Ok(total);
+        }
+        let n = on!(c, c => {
+            diesel::delete(l::table.filter(l::id.eq_any(&ids))).execute(c).await?
+        });
+        total += n as u64;
+        drop(pooled);
+        // Let other writers in between batches.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The last `n` outcomes of a route, newest first: (time, status, error class, latency ms).
+pub async fn route_history(
+    db: &Db,
+    route_id: i64,
+    n: i64,
+) -> Result<Vec<(DateTime<Utc>, i32, Option<String>, i32)>, StoreError> {
+    use request_logs as l;
+    let mut pooled = crate::catalog::store::conn::PooledConn::get(db).await?;
+    let c = &mut pooled.conn();
+    let rows: Vec<(chrono::NaiveDateTime, i32, Option<String>, i32)> = on!(c, c => {
+        l::table
+            .filter(l::route_id.eq(route_id))
+            .order(l::id.desc())
+            .limit(n)
+            .select((l::created_at, l::status_code, l::error_class, l::latency_ms))
+            .load(c)
+            .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(t, s, e, ms)| (from_db_time(t), s, e, ms))
+        .collect())
+}
+
+/// Rollups whose hour lies in `[since, until)`.
+pub async fn rollups_between(
+    db: &Db,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<(RollupKey, RollupValues)>, StoreError> {
+    use usage_rollups as u;
+    let (since, until) = (to_db_time(since), to_db_time(until));
+    let mut pooled = crate::catalog::store::conn::PooledConn::get(db).await?;
+    let c = &mut pooled.conn();
+    let rows: Vec<UsageRollupRow> = on!(c, c => {
+        u::table
+            .filter(u::hour.ge(since))
+            .filter(u::hour.lt(until))
+            .select(UsageRollupRow::as_select())
+            .load(c)
+            .await?
+    });
+    Ok(rows.iter().map(rollup_from_row).collect())
+}
+
+/// Names of providers, client keys and routes by id (for the `stats` command, which has no
+/// snapshot): routes read as `model -> provider (upstream model)`.
+pub async fn id_names(db: &Db) -> Result<IdNames, StoreError> {
+    use crate::db::schema::{client_keys as k, models as m, providers as p, routes as r};
+    let mut pooled = crate::catalog::store::conn::PooledConn::get(db).await?;
+    let c = &mut pooled.conn();
+    let providers: Vec<(i64, String)> =
+        on!(c, c => p::table.select((p::id, p::name)).load(c).await?);
+    let keys: Vec<(i64, String)> = on!(c, c => k::table.select((k::id, k::name)).load(c).await?);
+    let models: Vec<(i64, String)> = on!(c, c => m::table.select((m::id, m::name)).load(c).await?);
+    let routes: Vec<(i64, i64, i64, String)> = on!(c, c => {
+        r::table
+            .select((r::id, r::model_id, r::provider_id, r::upstream_model))
+            .load(c)
+            .await?
+    });
+    let name = |list: &[(i64, String)], id: i64| {
+        list.iter()
+            .find(|(i, _)| *i == id)
+            .map_or_else(|| format!("#{id}"), |(_, n)| n.clone())
+    };
+    let routes = routes
+        .iter()
+        .map(|(id, model, provider, upstream)| {
+            (
+                *id,
+                format!(
+                    "{} -> {} ({upstream})",
+                    name(&models, *model),
+                    name(&providers, *provider)
+                ),
+            )
+        })
+        .collect();
+    Ok(IdNames {
+        providers,
+        keys,
+        routes,
+    })
+}
+
+#[derive(Debug, Default)]
+pub struct IdNames {
+    pub providers: Vec<(i64, String)>,
+    pub keys: Vec<(i64, String)>,
+    pub routes: Vec<(i64, String)>,
+}
+
+impl super::stats::Names for IdNames {
+    fn provider(&self, id: i64) -> Option<String> {
+        find(&self.providers, id)
+    }
+    fn client_key(&self, id: i64) -> Option<String> {
+        find(&self.keys, id)
+    }
+    fn route(&self, id: i64) -> Option<String> {
+        find(&self.routes, id)
+    }
+}
+
+fn find(list: &[(i64, String)], id: i64) -> Option<String> {
+    list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone())
+}
