@@ -157,6 +157,7 @@ impl Draft {
             self.record.prompt_tokens = Some(u.prompt_tokens);
             self.record.completion_tokens = Some(u.completion_tokens);
             self.record.cached_tokens = Some(u.cached_tokens);
+            self.record.tokens_estimated = u.estimated;
             self.record.cost = route.map(|r| cost(r, &u));
         }
         self.record.error_class = end_class;

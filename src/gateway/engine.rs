@@ -39,6 +39,7 @@ use crate::config::GatewayConfig;
 use crate::providers::chat::Unsupported;
 use crate::providers::openai::{self, Needs, Usage};
 use crate::providers::sse::SseEvent;
+use crate::providers::tokens;
 use crate::providers::translate::{self, EventReader};
 use crate::security::sha256;
 
@@ -74,9 +75,21 @@ impl Endpoint {
     }
 }
 
+/// The protocol a client spoke; its request reaches the engine in the canonical (OpenAI)
+/// shape either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inbound {
+    OpenAi,
+    Anthropic,
+    Gemini,
+}
+
 /// One client request, parsed and resolved to a model.
 pub struct Job {
     pub endpoint: Endpoint,
+    /// Who translated the body: an OpenAI client's body is forwarded to OpenAI upstreams as
+    /// it came; a translated one loses the gateway's extensions on the way.
+    pub inbound: Inbound,
     /// The name the client asked for (a model name or an alias).
     pub requested: String,
     pub model: Arc<ModelEntry>,
@@ -115,6 +128,9 @@ pub struct Served {
     pub attempts: Vec<AttemptRecord>,
     /// The route may have added `stream_options.include_usage` the client did not ask for.
     pub usage_injected: bool,
+    /// A stream whose upstream was not asked for usage: the prompt's estimated tokens, for
+    /// the relay to complete an estimate when the stream ends.
+    pub prompt_estimate: Option<u64>,
     pub idle_timeout: Duration,
     /// Time spent in attempts (to the first event for streams).
     pub upstream_time: Duration,
@@ -527,12 +543,25 @@ impl Gateway {
             let translated = call.wire.translated();
             let mut value = translate::to_openai(&call.wire, value)
                 .ok_or_else(|| Failure::of(FailureClass::Malformed))?;
-            let usage = openai::usage(&value);
+            let mut usage = openai::usage(&value);
+            let mut changed = translated;
+            if usage.is_none() && job.endpoint == Endpoint::ChatCompletions {
+                // No usage from the upstream: count it, and say so.
+                let estimate = tokens::estimated(
+                    tokens::prompt_tokens(&job.body),
+                    tokens::completion_tokens(&value),
+                );
+                if job.inbound != Inbound::OpenAi {
+                    value["usage"] = estimate.to_json();
+                    changed = true;
+                }
+                usage = Some(estimate);
+            }
             let present = job.model.model.present_requested_name && value.get("model").is_some();
             if present {
                 value["model"] = Value::String(job.requested.clone());
             }
-            let body = if present || translated {
+            let body = if present || changed {
                 Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
             } else {
                 body
@@ -611,6 +640,14 @@ impl Gateway {
                     ..
                 }
             ) && !job.client_wants_usage(),
+            prompt_estimate: match success {
+                Success::Stream {
+                    usage_added: false, ..
+                } if !job.client_wants_usage() && job.endpoint == Endpoint::ChatCompletions => {
+                    Some(tokens::prompt_tokens(&job.body))
+                }
+                _ => None,
+            },
             idle_timeout: provider
                 .idle_timeout_ms
                 .filter(|v| *v > 0)

@@ -19,16 +19,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::time::Instant;
 
 use super::classify::FailureClass;
 use super::engine::{Served, UpstreamStream};
 use super::health::HealthRegistry;
+use crate::providers::encode::ClientEncoder;
 use crate::providers::openai::{self, Usage};
 use crate::providers::sse::SseEvent;
+use crate::providers::tokens;
 
 /// How a relayed stream ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,8 +67,12 @@ struct Relay {
     served: Served,
     health: Arc<HealthRegistry>,
     pending: std::collections::VecDeque<SseEvent>,
+    /// Writes the client's protocol.
+    encoder: ClientEncoder,
     saw_finish: bool,
     usage: Option<Usage>,
+    /// The answer's text so far, kept only when its usage may have to be estimated.
+    text: String,
     events: u64,
     /// When the upstream last sent bytes: the idle timeout counts from here.
     last_upstream: Instant,
@@ -86,6 +92,25 @@ pub fn relay(
     health: Arc<HealthRegistry>,
     on_end: Box<dyn FnOnce(StreamSummary) + Send>,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    relay_as(
+        upstream,
+        served,
+        opts,
+        ClientEncoder::OpenAi,
+        health,
+        on_end,
+    )
+}
+
+/// [`relay`] for a client of another protocol: `encoder` writes its events.
+pub fn relay_as(
+    upstream: UpstreamStream,
+    served: Served,
+    opts: RelayOptions,
+    encoder: ClientEncoder,
+    health: Arc<HealthRegistry>,
+    on_end: Box<dyn FnOnce(StreamSummary) + Send>,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
     let mut upstream = upstream;
     let pending = std::mem::take(&mut upstream.pending).into();
     let relay = Relay {
@@ -94,8 +119,10 @@ pub fn relay(
         served,
         health,
         pending,
+        encoder,
         saw_finish: false,
         usage: None,
+        text: String::new(),
         events: 0,
         last_upstream: Instant::now(),
         last_sent: Instant::now(),
@@ -168,7 +195,7 @@ impl Relay {
                         }
                         if self.saw_finish {
                             // Finished without `[DONE]`: a normal end, completed for the client.
-                            out.put_slice(b"data: [DONE]\n\n");
+                            self.encoder.done(&mut out);
                             self.finish(StreamEnd::Completed);
                         } else {
                             self.fail(FailureClass::Reset, "the upstream closed the stream before it finished", &mut out);
@@ -177,7 +204,7 @@ impl Relay {
                     }
                 },
                 _ = keepalive => {
-                    return Some(Bytes::from_static(b": keep-alive\n\n"));
+                    return Some(self.encoder.keepalive());
                 }
                 _ = tokio::time::sleep_until(idle_deadline) => {
                     let secs = self.opts.idle_timeout.as_secs_f64();
@@ -190,7 +217,7 @@ impl Relay {
 
     fn event(&mut self, ev: SseEvent, out: &mut BytesMut) {
         if ev.is_done() {
-            out.put_slice(b"data: [DONE]\n\n");
+            self.encoder.done(out);
             self.finish(StreamEnd::Completed);
             return;
         }
@@ -227,6 +254,18 @@ impl Relay {
         if usage.is_some() {
             self.usage = usage;
         }
+        if self.served.prompt_estimate.is_some() {
+            for c in choices.into_iter().flatten() {
+                let d = &c["delta"];
+                self.text.push_str(d["content"].as_str().unwrap_or(""));
+                self.text
+                    .push_str(d["reasoning_content"].as_str().unwrap_or(""));
+                for tc in d["tool_calls"].as_array().into_iter().flatten() {
+                    self.text
+                        .push_str(tc["function"]["arguments"].as_str().unwrap_or(""));
+                }
+            }
+        }
         let mut changed = false;
         if self.served.usage_injected {
             if usage.is_some() && choices.is_some_and(|c| c.is_empty()) {
@@ -242,13 +281,8 @@ impl Relay {
                 changed = true;
             }
         }
-        out.put_slice(b"data: ");
-        if changed {
-            out.put_slice(&serde_json::to_vec(&value).unwrap_or_default());
-        } else {
-            out.put_slice(ev.data.as_bytes());
-        }
-        out.put_slice(b"\n\n");
+        let raw = (!changed).then_some(ev.data.as_str());
+        self.encoder.chunk(&value, raw, out);
     }
 
     /// Ends the stream with one error event (no `[DONE]`) and marks the target.
@@ -260,15 +294,12 @@ impl Relay {
             events = self.events,
             "{message}"
         );
-        let body = json!({"error": {
-            "message": format!("{message}; the response is incomplete (request {})", self.opts.request_id),
-            "type": "upstream_error",
-            "param": null,
-            "code": format!("stream_{}", class.as_str()),
-        }});
-        out.put_slice(b"data: ");
-        out.put_slice(&serde_json::to_vec(&body).unwrap_or_default());
-        out.put_slice(b"\n\n");
+        let message = format!(
+            "{message}; the response is incomplete (request {})",
+            self.opts.request_id
+        );
+        self.encoder
+            .error(&message, &format!("stream_{}", class.as_str()), out);
         self.health
             .record(self.served.provider_id, self.served.key_id, Some(&class));
         self.finish(StreamEnd::Failed(class));
@@ -276,6 +307,10 @@ impl Relay {
 
     fn finish(&mut self, end: StreamEnd) {
         self.end = Some(end.clone());
+        if let (None, Some(prompt)) = (self.usage, self.served.prompt_estimate) {
+            // The upstream was not asked for usage: count it, and say so.
+            self.usage = Some(tokens::estimated(prompt, tokens::count(&self.text)));
+        }
         if let Some(f) = self.on_end.take() {
             f(StreamSummary {
                 end,
@@ -305,6 +340,8 @@ impl Drop for Relay {
 mod tests {
     use std::sync::Mutex;
 
+    use serde_json::json;
+
     use super::*;
     use crate::gateway::circuit::BreakerConfig;
     use crate::providers::translate::EventReader;
@@ -318,6 +355,7 @@ mod tests {
             upstream_model: "up".into(),
             attempts: Vec::new(),
             usage_injected,
+            prompt_estimate: None,
             idle_timeout: Duration::from_secs(5),
             upstream_time: Duration::ZERO,
             waited: Duration::ZERO,

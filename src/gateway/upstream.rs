@@ -10,13 +10,19 @@
 //!   the URL), `{base}/v1beta/models/{model}:generateContent` or
 //!   `:streamGenerateContent?alt=sse`.
 //!
+//! A body translated from another client protocol loses the canonical shape's extensions
+//! before it goes to an OpenAI upstream (`cache_control`, `reasoning_signature`, `is_error`,
+//! `top_k`; Anthropic's `thinking` becomes `reasoning_effort`).
+//!
 //! Configured overrides apply to the body in the upstream's protocol, after translation.
 //! A request the upstream's protocol cannot express is [`Unsupported`]: the engine skips
 //! that route, and answers 400 naming the field when no route can take the request.
 
-use serde_json::Value;
+use std::borrow::Cow;
 
-use super::engine::{Endpoint, Job};
+use serde_json::{Map, Value};
+
+use super::engine::{Endpoint, Inbound, Job};
 use crate::catalog::model::ProviderKind;
 use crate::catalog::snapshot::RouteEntry;
 use crate::providers::chat::Unsupported;
@@ -58,7 +64,7 @@ pub fn build(job: &Job, entry: &RouteEntry, key: &str) -> Result<Call, Unsupport
             let include_usage =
                 provider.stream_include_usage && job.endpoint != Endpoint::Embeddings;
             let mut body = openai::prepare_body(
-                &job.body,
+                &translated_for_openai(job),
                 &route.upstream_model,
                 &provider.param_overrides,
                 &route.param_overrides,
@@ -125,4 +131,57 @@ pub fn build(job: &Job, entry: &RouteEntry, key: &str) -> Result<Call, Unsupport
         wire,
         usage_added: true,
     })
+}
+
+/// The job's body for an OpenAI upstream: as it came from an OpenAI client, without the
+/// canonical extensions when translated from another protocol.
+fn translated_for_openai(job: &Job) -> Cow<'_, Map<String, Value>> {
+    if job.inbound == Inbound::OpenAi {
+        return Cow::Borrowed(&job.body);
+    }
+    let mut body = job.body.clone();
+    body.remove("top_k");
+    if let Some(thinking) = body.remove("thinking") {
+        let budget = thinking["budget_tokens"].as_u64();
+        if thinking["type"] == "enabled" && !body.contains_key("reasoning_effort") {
+            let effort = match budget.unwrap_or(0) {
+                0..=4095 => "low",
+                4096..=16383 => "medium",
+                _ => "high",
+            };
+            body.insert("reasoning_effort".into(), effort.into());
+        }
+    }
+    let strip = |v: &mut Value, keys: &[&str]| {
+        if let Some(o) = v.as_object_mut() {
+            for k in keys {
+                o.remove(*k);
+            }
+        }
+    };
+    for t in body
+        .get_mut("tools")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        strip(t, &["cache_control"]);
+    }
+    for m in body
+        .get_mut("messages")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        strip(m, &["reasoning_signature", "reasoning_content", "is_error"]);
+        for p in m
+            .get_mut("content")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            strip(p, &["cache_control"]);
+        }
+    }
+    Cow::Owned(body)
 }

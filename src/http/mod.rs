@@ -5,10 +5,13 @@
 //! for the API they serve. Errors leave handlers as `ApiError` only.
 
 pub mod admin;
+pub mod anthropic;
 pub mod client_auth;
 pub mod client_ip;
+pub mod gemini;
 pub mod metrics;
 pub mod middleware;
+pub mod native;
 pub mod openai;
 pub mod openapi;
 pub mod system;
@@ -114,7 +117,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, docs: bool, metrics: bool) {
     cfg.route("/health", web::get().to(system::health))
         .route("/healthz", web::get().to(system::health))
         .route("/version", web::get().to(system::version))
-        .service(web::scope("/v1").configure(openai::routes))
+        .service(
+            web::scope("/v1")
+                .configure(openai::routes)
+                .configure(anthropic::routes),
+        )
+        .service(web::scope("/v1beta").configure(gemini::routes))
         .service(web::scope("/api/v1").configure(openai::routes))
         .service(
             web::scope("/admin")

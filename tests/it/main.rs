@@ -12,6 +12,7 @@ mod gateway;
 mod generated;
 mod health;
 mod health_cmd;
+mod inbound;
 mod migrate_cmd;
 mod mock_upstream;
 mod packaging;

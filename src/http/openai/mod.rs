@@ -22,7 +22,7 @@ use super::middleware::RequestId;
 use super::AppState;
 use crate::accounting::record::Draft;
 use crate::catalog::snapshot::ModelEntry;
-use crate::gateway::engine::{Answer, Endpoint, Job};
+use crate::gateway::engine::{Answer, Endpoint, Inbound, Job};
 use crate::gateway::error::{ErrorKind, GatewayError};
 use crate::gateway::relay::{relay, RelayOptions, StreamEnd, StreamSummary};
 use crate::providers::openai::{self, Needs};
@@ -76,7 +76,7 @@ pub fn error_response(e: &GatewayError) -> HttpResponse {
     res.json(json!({ "error": error }))
 }
 
-fn request_id(req: &HttpRequest) -> String {
+pub(crate) fn request_id(req: &HttpRequest) -> String {
     req.extensions()
         .get::<RequestId>()
         .map(|r| r.0.clone())
@@ -160,6 +160,7 @@ async fn serve(
     };
     let job = Job {
         endpoint,
+        inbound: Inbound::OpenAi,
         requested,
         model: model.clone(),
         body,
@@ -227,7 +228,10 @@ async fn serve(
 }
 
 /// Which provider and route served the request, and after how many attempts.
-fn served_headers(res: &mut HttpResponseBuilder, served: &crate::gateway::engine::Served) {
+pub(crate) fn served_headers(
+    res: &mut HttpResponseBuilder,
+    served: &crate::gateway::engine::Served,
+) {
     let pairs = [
         ("x-llmo-provider", served.provider.clone()),
         ("x-llmo-route-id", served.route_id.to_string()),
@@ -242,7 +246,7 @@ fn served_headers(res: &mut HttpResponseBuilder, served: &crate::gateway::engine
 }
 
 /// The body, refusing more than `limit` bytes with 413 before reading it all.
-async fn read_body(
+pub(crate) async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
@@ -359,7 +363,7 @@ fn parse_body(raw: &[u8], endpoint: Endpoint) -> Result<Map<String, Value>, Gate
 
 /// An enabled model, by name or alias. The allow-list is checked after, so a model outside
 /// it is a 403 that says why, not a 404.
-fn visible_model<'a>(
+pub(crate) fn visible_model<'a>(
     snapshot: &'a crate::catalog::snapshot::Snapshot,
     requested: &str,
 ) -> Result<&'a std::sync::Arc<ModelEntry>, GatewayError> {
@@ -370,7 +374,7 @@ fn visible_model<'a>(
 }
 
 /// Whether a model has somewhere to go: an enabled route to an enabled provider.
-fn routable(m: &ModelEntry) -> bool {
+pub(crate) fn routable(m: &ModelEntry) -> bool {
     m.model.enabled
         && m.routes
             .iter()

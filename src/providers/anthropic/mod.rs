@@ -6,6 +6,7 @@
 //! Authentication is `x-api-key` plus `anthropic-version`; the base URL works with or
 //! without `/v1`.
 
+pub mod inbound;
 pub mod request;
 pub mod response;
 

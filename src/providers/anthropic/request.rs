@@ -170,7 +170,13 @@ fn tools_of(body: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<C
         .flatten()
         .enumerate()
     {
-        if t.get("type").and_then(Value::as_str) != Some("function") {
+        let kind = t.get("type").and_then(Value::as_str);
+        if kind != Some("function") && t.get("name").is_some() && t.get("function").is_none() {
+            // Anthropic's own tools (`web_search_...`, `bash_...`) travel as they are.
+            tools.push(t.clone());
+            continue;
+        }
+        if kind != Some("function") {
             return Err(Unsupported::new(
                 format!("tools[{i}].type"),
                 "only function tools can be sent to Anthropic",

@@ -3,7 +3,8 @@
 //! Text blocks become `content`, thinking blocks `reasoning_content` (+ `reasoning_signature`),
 //! `tool_use` blocks `tool_calls` (ids kept; arguments are the input as JSON text); in JSON
 //! mode the forced tool's input is the content. `stop_reason` maps to `finish_reason`
-//! (`tool_use` → `tool_calls`); usage counts cache reads and writes into the prompt.
+//! (`tool_use` → `tool_calls`; the matched stop sequence rides along as the choice's
+//! `stop_sequence`); usage counts cache reads and writes into the prompt.
 //!
 //! [`Stream`] follows the event sequence: `message_start` (id, model, input usage) → a role
 //! chunk; `content_block_start/delta` → content, reasoning or tool-call deltas, each tool
@@ -108,11 +109,14 @@ pub fn to_openai(v: &Value, ctx: &Ctx) -> Option<Value> {
     if !calls.is_empty() {
         message["tool_calls"] = calls.into();
     }
+    let mut choice = json!({"index": 0, "message": message, "logprobs": null,
+                            "finish_reason": finish});
+    if let Some(seq) = v["stop_sequence"].as_str() {
+        choice["stop_sequence"] = seq.into();
+    }
     Some(json!({
         "id": v["id"], "object": "chat.completion", "created": chat::now(),
-        "model": v["model"],
-        "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
-        "usage": usage(&v["usage"]).to_json(),
+        "model": v["model"], "choices": [choice], "usage": usage(&v["usage"]).to_json(),
     }))
 }
 
@@ -225,7 +229,11 @@ impl Stream {
                         } else {
                             finish_reason(stop)
                         };
-                        vec![chat::event(&self.meta.chunk(0, json!({}), Some(finish)))]
+                        let mut chunk = self.meta.chunk(0, json!({}), Some(finish));
+                        if let Some(seq) = v["delta"]["stop_sequence"].as_str() {
+                            chunk["choices"][0]["stop_sequence"] = seq.into();
+                        }
+                        vec![chat::event(&chunk)]
                     }
                     None => Vec::new(),
                 }

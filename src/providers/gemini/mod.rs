@@ -7,6 +7,7 @@
 //! URL may end in `/v1beta` (or `/v1`) or not; the model may be given with or without its
 //! `models/` prefix.
 
+pub mod inbound;
 pub mod request;
 pub mod response;
 

@@ -67,6 +67,16 @@ pub fn to_gemini(
             "logprobs" => set(&mut config, "responseLogprobs"),
             "top_logprobs" => set(&mut config, "logprobs"),
             "generationConfig" => native_config = v.as_object().cloned(),
+            // Anthropic's thinking switch, from an Anthropic client.
+            "thinking" => {
+                if v["type"] == "enabled" && !body.contains_key("reasoning_effort") {
+                    let budget = v["budget_tokens"].as_u64().unwrap_or(8192);
+                    config.insert(
+                        "thinkingConfig".into(),
+                        json!({"thinkingBudget": budget, "includeThoughts": true}),
+                    );
+                }
+            }
             "modalities" => {
                 let text_only = v.as_array().is_none_or(|m| m.iter().all(|x| x == "text"));
                 if !text_only {

@@ -126,6 +126,8 @@ pub struct Answer {
     pub raw: Vec<(usize, String)>,
     /// Prompt tokens reported as read from the upstream's cache.
     pub cached: usize,
+    /// OpenAI chat answers carry no usage at all (as some compatible servers do).
+    pub no_usage: bool,
 }
 
 impl Default for Answer {
@@ -141,6 +143,7 @@ impl Default for Answer {
             done: true,
             raw: Vec::new(),
             cached: 0,
+            no_usage: false,
         }
     }
 }
@@ -198,6 +201,10 @@ impl Answer {
     }
     pub fn cached(mut self, tokens: usize) -> Self {
         self.cached = tokens;
+        self
+    }
+    pub fn no_usage(mut self) -> Self {
+        self.no_usage = true;
         self
     }
 }
@@ -740,7 +747,11 @@ fn normal_answer(state: &State, req: &Request, answer: &Answer) -> Out {
             usage: cached_usage(usage(prompt_tokens, completion_tokens), answer.cached),
         };
         if stream {
-            Out::Events(chat.events(answer, include_usage))
+            Out::Events(chat.events(answer, include_usage && !answer.no_usage))
+        } else if answer.no_usage {
+            let mut plain = chat.plain();
+            plain.as_object_mut().unwrap().remove("usage");
+            Out::Json(200, plain)
         } else {
             Out::Json(200, chat.plain())
         }
