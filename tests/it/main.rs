@@ -6,6 +6,7 @@ mod backup_cmd;
 mod catalog_store;
 mod cli_catalog;
 mod cli_config;
+mod conformance;
 mod db;
 mod docs;
 mod gateway;

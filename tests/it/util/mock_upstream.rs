@@ -729,6 +729,16 @@ fn normal_answer(state: &State, req: &Request, answer: &Answer) -> Out {
         .unwrap()
         .as_secs();
     let (pieces, _) = stopped(pieces(state, answer), &stops(&body["stop"]));
+    let limit = body["max_completion_tokens"]
+        .as_u64()
+        .or(body["max_tokens"].as_u64());
+    let (mut pieces, cut_short) = limited(pieces, limit);
+    if matches!(
+        body["response_format"]["type"].as_str(),
+        Some("json_object" | "json_schema")
+    ) {
+        pieces = vec![json!({ "from": pieces.concat() }).to_string()];
+    }
     let completion_tokens = pieces.concat().split_whitespace().count();
     let include_usage = body["stream_options"]["include_usage"] == true;
     let stream = body["stream"] == true;
@@ -743,6 +753,7 @@ fn normal_answer(state: &State, req: &Request, answer: &Answer) -> Out {
             created,
             model,
             tool: tool_call(&body, n),
+            cut_short,
             pieces: &pieces,
             usage: cached_usage(usage(prompt_tokens, completion_tokens), answer.cached),
         };
@@ -841,6 +852,14 @@ fn stopped(pieces: Vec<String>, stops: &[String]) -> (Vec<String>, Option<String
     (out, Some(stop))
 }
 
+/// At most `limit` pieces (each stands for a token), and whether that cut the answer short.
+fn limited(pieces: Vec<String>, limit: Option<u64>) -> (Vec<String>, bool) {
+    match limit {
+        Some(n) if (n as usize) < pieces.len() => (pieces[..n as usize].to_vec(), true),
+        _ => (pieces, false),
+    }
+}
+
 fn cached_usage(mut usage: Value, cached: usize) -> Value {
     if cached > 0 {
         usage["prompt_tokens_details"] = json!({ "cached_tokens": cached });
@@ -898,6 +917,8 @@ struct Chat<'a> {
     created: u64,
     model: &'a str,
     tool: Option<ToolCall>,
+    /// `max_tokens` ended the answer.
+    cut_short: bool,
     pieces: &'a [String],
     usage: Value,
 }
@@ -914,6 +935,8 @@ impl Chat<'_> {
     fn finish_reason(&self) -> &'static str {
         if self.tool.is_some() {
             "tool_calls"
+        } else if self.cut_short {
+            "length"
         } else {
             "stop"
         }

@@ -3,14 +3,16 @@
 //! reason and usage, `message_stop`). It insists on what the real API insists on:
 //! `x-api-key`, `anthropic-version` and `max_tokens`.
 //!
-//! A request with `tools` (and no `tool_choice` of type `none`) gets a text block then a
+//! A request with `tools` (and no `tool_choice` of type `none`) gets a text block (unless the
+//! tool choice forces a call) then a
 //! `tool_use` of the named or first tool with input `{"from": <the joined pieces>}`, its JSON
 //! streamed in two pieces; `thinking` adds a signed thinking block first; `stop_sequences`
-//! cut the text. Usage counts words; `Answer::cached` reports cache reads.
+//! cut the text, `max_tokens` (in pieces) too. Usage counts words; `Answer::cached` reports
+//! cache reads.
 
 use serde_json::{json, Value};
 
-use super::{pieces, stopped, stops, words_in, Answer, Event, Out, Request, State};
+use super::{limited, pieces, stopped, stops, words_in, Answer, Event, Out, Request, State};
 
 pub(super) fn error(kind: &str, message: &str) -> Value {
     json!({"type": "error", "error": {"type": kind, "message": message}})
@@ -49,6 +51,7 @@ pub(super) fn answer(state: &State, req: &Request, body: &Value, answer: &Answer
         .next_id
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (pieces, stop) = stopped(pieces(state, answer), &stops(&body["stop_sequences"]));
+    let (pieces, cut_short) = limited(pieces, body["max_tokens"].as_u64());
     let text = pieces.concat();
     let prompt = (words_in(&body["system"])
         + messages
@@ -70,8 +73,11 @@ pub(super) fn answer(state: &State, req: &Request, body: &Value, answer: &Answer
                 .to_string(),
         });
     let thinking = body["thinking"]["type"] == "enabled";
+    // Claude writes no preamble before a tool it was forced to call.
+    let preamble = !matches!(body["tool_choice"]["type"].as_str(), Some("tool" | "any"));
     let (stop_reason, stop_sequence) = match (&tool, &stop) {
         (Some(_), _) => ("tool_use", Value::Null),
+        (None, _) if cut_short => ("max_tokens", Value::Null),
         (None, Some(s)) => ("stop_sequence", json!(s)),
         (None, None) => ("end_turn", Value::Null),
     };
@@ -89,7 +95,9 @@ pub(super) fn answer(state: &State, req: &Request, body: &Value, answer: &Answer
         }
         match &tool {
             Some(t) => {
-                content.push(json!({"type": "text", "text": format!("Calling {}.", t.name)}));
+                if preamble {
+                    content.push(json!({"type": "text", "text": format!("Calling {}.", t.name)}));
+                }
                 content
                     .push(json!({"type": "tool_use", "id": t.id, "name": t.name, "input": input}));
             }
@@ -144,11 +152,13 @@ pub(super) fn answer(state: &State, req: &Request, body: &Value, answer: &Answer
     }
     match &tool {
         Some(t) => {
-            block(
-                &mut events,
-                json!({"type": "text", "text": ""}),
-                vec![json!({"type": "text_delta", "text": format!("Calling {}.", t.name)})],
-            );
+            if preamble {
+                block(
+                    &mut events,
+                    json!({"type": "text", "text": ""}),
+                    vec![json!({"type": "text_delta", "text": format!("Calling {}.", t.name)})],
+                );
+            }
             let args = input.to_string();
             let (a, b) = args.split_at(args.len() / 2);
             block(

@@ -5,12 +5,12 @@
 //!
 //! Function declarations (unless `toolConfig` says `NONE`) get a `functionCall` of the
 //! allowed or first function with args `{"from": <the joined pieces>}`; JSON mode answers
-//! `{"from": ...}` as text; `includeThoughts` adds a thought part; `stopSequences` cut the
-//! text. Usage counts words; `Answer::cached` reports cached content tokens.
+//! `{"from": ...}` as text; `includeThoughts` adds a thought part; `stopSequences` and
+//! `maxOutputTokens` (in pieces) cut the text. Usage counts words; `Answer::cached` reports cached content tokens.
 
 use serde_json::{json, Value};
 
-use super::{pieces, stopped, stops, words_in, Answer, Event, Out, Request, State};
+use super::{limited, pieces, stopped, stops, words_in, Answer, Event, Out, Request, State};
 
 pub(super) fn error(status: u16, state: &str, message: &str) -> Value {
     json!({"error": {"code": status, "message": message, "status": state}})
@@ -44,6 +44,8 @@ pub(super) fn answer(state: &State, req: &Request, body: &Value, answer: &Answer
     };
     let config = &body["generationConfig"];
     let (pieces, _) = stopped(pieces(state, answer), &stops(&config["stopSequences"]));
+    let (pieces, cut_short) = limited(pieces, config["maxOutputTokens"].as_u64());
+    let reason = if cut_short { "MAX_TOKENS" } else { "STOP" };
     let text = pieces.concat();
     let prompt = (words_in(&body["systemInstruction"]["parts"])
         + contents
@@ -81,7 +83,7 @@ pub(super) fn answer(state: &State, req: &Request, body: &Value, answer: &Answer
     let chunk = |parts: Vec<Value>, finish: bool, usage: &Value| {
         let mut candidate = json!({"content": {"parts": parts, "role": "model"}, "index": 0});
         if finish {
-            candidate["finishReason"] = json!("STOP");
+            candidate["finishReason"] = json!(reason);
         }
         json!({"candidates": [candidate], "usageMetadata": usage, "modelVersion": model,
                "responseId": format!("mock-resp-{n}")})
