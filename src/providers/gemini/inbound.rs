@@ -102,9 +102,7 @@ fn model_turn(parts: &[Value], i: usize, open: &mut BTreeMap<String, VecDeque<St
     for (j, p) in parts.iter().enumerate() {
         if let Some(f) = p.get("functionCall") {
             let name = f["name"].as_str().unwrap_or("").to_string();
-            let id = f["id"]
-                .as_str()
-                .map_or_else(|| format!("call_{i}_{j}"), str::to_string);
+            let id = super::call_id(p, || format!("call_{i}_{j}"));
             open.entry(name.clone()).or_default().push_back(id.clone());
             let args = f
                 .get("args")
@@ -349,10 +347,19 @@ fn usage_metadata(u: &Usage) -> Value {
 fn call_part(id: &Value, name: &Value, arguments: &str) -> Value {
     let args = serde_json::from_str::<Value>(arguments).unwrap_or_else(|_| json!({}));
     let mut f = json!({"name": name, "args": args});
-    if id.is_string() {
-        f["id"] = id.clone();
+    let mut part = json!({});
+    if let Some(id) = id.as_str() {
+        // A signature attached to the id goes back where Gemini clients keep it.
+        match id.split_once(super::SIGNATURE_SEP) {
+            Some((id, sig)) => {
+                f["id"] = id.into();
+                part["thoughtSignature"] = sig.into();
+            }
+            None => f["id"] = id.into(),
+        }
     }
-    json!({ "functionCall": f })
+    part["functionCall"] = f;
+    part
 }
 
 /// A `chat.completion` as a `GenerateContentResponse`.

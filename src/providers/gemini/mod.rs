@@ -15,6 +15,21 @@ use serde_json::Value;
 
 use super::openai::Usage;
 
+/// Joins a made-up tool-call id and Gemini's `thoughtSignature` of that call: clients send
+/// tool-call ids back verbatim, and Gemini wants the signature back with the call.
+pub const SIGNATURE_SEP: &str = "__thought__";
+
+/// A tool-call id for a Gemini `functionCall` part: Gemini's id (or a made-up one), with the
+/// part's thought signature attached when it has one.
+pub fn call_id(part: &Value, made_up: impl FnOnce() -> String) -> String {
+    let f = &part["functionCall"];
+    let id = f["id"].as_str().map_or_else(made_up, str::to_string);
+    match part["thoughtSignature"].as_str() {
+        Some(sig) => format!("{id}{SIGNATURE_SEP}{sig}"),
+        None => id,
+    }
+}
+
 /// The `generateContent` (or streaming, `alt=sse`) URL of `model` under `base`.
 pub fn url(base: &str, model: &str, stream: bool) -> String {
     let base = base.trim_end_matches('/');

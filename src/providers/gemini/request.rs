@@ -3,7 +3,8 @@
 //! - System and developer messages → `systemInstruction` parts, in order; turns → `contents`
 //!   with roles `user` / `model`, consecutive turns of one role merged.
 //! - Parts: text; images, audio and files as `inlineData` (data URLs) or `fileData` (web URLs).
-//! - `tool_calls` → `functionCall` parts; tool messages → `functionResponse` parts, named
+//! - `tool_calls` → `functionCall` parts (with the thought signature a Gemini answer attached
+//!   to the call's id); tool messages → `functionResponse` parts, named
 //!   after the call they answer (a JSON-object result is the response, anything else goes
 //!   in `{"result": ...}`); `tools` → `functionDeclarations` (JSON Schema in
 //!   `parametersJsonSchema`); `tool_choice` → `toolConfig.functionCallingConfig`.
@@ -307,10 +308,14 @@ fn contents_of(messages: &[Value]) -> Result<(Vec<Value>, Vec<Value>), Unsupport
                         serde_json::from_str(raw)
                             .map_err(|_| Unsupported::new(args_at(), "is not valid JSON"))?
                     };
+                    let mut part = json!({"functionCall": {"name": name, "args": args}});
                     if let Some(id) = call["id"].as_str() {
                         names.insert(id.to_string(), name.to_string());
+                        if let Some((_, sig)) = id.split_once(super::SIGNATURE_SEP) {
+                            part["thoughtSignature"] = sig.into();
+                        }
                     }
-                    parts.push(json!({"functionCall": {"name": name, "args": args}}));
+                    parts.push(part);
                 }
                 push("model", parts);
             }

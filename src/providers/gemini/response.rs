@@ -2,7 +2,8 @@
 //!
 //! Each candidate is a choice: text parts are `content`, thought parts `reasoning_content`,
 //! `functionCall` parts `tool_calls` (Gemini sends them whole; ids are Gemini's when it
-//! gives them, else made up) and then the finish reason is `tool_calls`. Safety stops and a
+//! gives them, else made up, with the part's thought signature attached so it can go back)
+//! and then the finish reason is `tool_calls`. Safety stops and a
 //! blocked prompt (`promptFeedback.blockReason`) are `content_filter`. `usageMetadata` counts
 //! thinking tokens as completion (and reasoning) tokens.
 //!
@@ -40,7 +41,7 @@ fn parts_of(candidate: &Value) -> Parts {
         .flatten()
     {
         if let Some(f) = part.get("functionCall") {
-            let id = f["id"].as_str().map_or_else(call_id, str::to_string);
+            let id = super::call_id(part, call_id);
             let args = f
                 .get("args")
                 .filter(|a| !a.is_null())
@@ -272,10 +273,20 @@ mod tests {
             .unwrap(),
             json!({"location": "Boston, MA"})
         );
-        assert!(m["tool_calls"][0]["id"]
-            .as_str()
-            .unwrap()
-            .starts_with("call_"));
+        let id = m["tool_calls"][0]["id"].as_str().unwrap();
+        assert!(id.starts_with("call_"));
+        assert!(
+            id.ends_with("__thought__CiQB0e2Kb1"),
+            "the signature rides on the id: {id}"
+        );
+        // ...and goes back to Gemini with the call.
+        let back = json!({"model": "g", "messages": [{"role": "user", "content": "x"},
+            m.clone(), {"role": "tool", "tool_call_id": id, "content": "{}"}]});
+        let req = super::super::request::to_gemini(back.as_object().unwrap(), None).unwrap();
+        assert_eq!(
+            req["contents"][1]["parts"][1]["thoughtSignature"],
+            "CiQB0e2Kb1"
+        );
         assert_eq!(c["choices"][0]["finish_reason"], "tool_calls");
         assert_eq!(c["model"], "gemini-2.5-flash");
         assert_eq!(c["usage"]["prompt_tokens"], 70);
