@@ -17,7 +17,9 @@
 # (BENCH_OUT to change) and prints the table. Needs cargo, curl and nginx (installed with
 # apt-get when missing and run as root). Knobs (environment): LOADGEN_THREADS (2),
 # MOCK_THREADS (2), CHUNK_DELAY_MS (0, per SSE event of the mock), STREAM_CHUNKS (20),
-# NGINX_WORKERS (2), GATEWAY_WORKERS (unset = the config default, one per CPU). LLMO_*
+# NGINX_WORKERS (2), GATEWAY_WORKERS (unset = the config default, one per CPU), QUIET_WAIT
+# (120: before each case, wait up to this many seconds for the machine's CPU use to drop
+# under QUIET_PCT, 15%; 0 to skip; other builds on a shared machine distort everything). LLMO_*
 # variables in the environment reach the gateway (e.g. LLMO_SERVER__DOCS=off).
 #
 # The gateway rows need POST /v1/chat/completions; a gateway that answers anything but a
@@ -262,7 +264,29 @@ probe_chat() {
 
 results=$out/results.jsonl
 
-lg() { "$loadgen" run --threads "$loadgen_threads" "$@" | tee -a "$results" >&2; }
+# Waits (up to $quiet_wait s) until the machine is idle: other work on a shared machine
+# (someone's build) distorts every number. The report shows how much other work ran anyway.
+cpu_busy_pct() { # busy % of all CPUs over the next second
+  local a b
+  read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ </proc/stat; sleep 1
+  read -r _ b1 b2 b3 b4 b5 b6 b7 b8 _ </proc/stat
+  a=$((a1 + a2 + a3 + a6 + a7 + a8)); b=$((b1 + b2 + b3 + b6 + b7 + b8))
+  local total=$(( (b + b4 + b5) - (a + a4 + a5) ))
+  echo $(( total > 0 ? 100 * (b - a) / total : 0 ))
+}
+wait_quiet() {
+  local waited=0 busy
+  [ "$quiet_wait" = 0 ] && return 0
+  while busy=$(cpu_busy_pct); [ "$busy" -gt "$quiet_pct" ]; do
+    [ "$waited" != 0 ] || log "the machine is busy (${busy}% CPU); waiting up to ${quiet_wait}s for it to calm down"
+    waited=$((waited + 1))
+    if [ "$waited" -ge "$quiet_wait" ]; then log "still busy (${busy}%); measuring anyway"; return 0; fi
+  done
+  return 0
+}
+quiet_wait=${QUIET_WAIT:-120} quiet_pct=${QUIET_PCT:-15}
+
+lg() { wait_quiet; "$loadgen" run --threads "$loadgen_threads" "$@" | tee -a "$results" >&2; }
 
 # measure LABEL URL KEY MODEL [PROXY_PIDS]: the four load cases; CPU per request of the
 # mock and of the proxy (comma-separated pids) is recorded too.
