@@ -358,6 +358,7 @@ if [ "$rss_only" = 1 ]; then
   variants=(
     "default (docs on, one worker per CPU)|"
     "server.docs=off|LLMO_SERVER__DOCS=off"
+    "APP_ENV=production (docs auto -> off; the Dockerfile's setting)|APP_ENV=production"
     "server.workers=1|LLMO_SERVER__WORKERS=1"
     "server.workers=8|LLMO_SERVER__WORKERS=8"
     "docs off, workers=1|LLMO_SERVER__DOCS=off LLMO_SERVER__WORKERS=1"
