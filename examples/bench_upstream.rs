@@ -1,6 +1,6 @@
 //! A deliberately cheap OpenAI-compatible upstream for `scripts/bench.sh`: a hand-written
-//! HTTP/1.1 server on tokio (keep-alive, no framework) so that the proxy in front of it, not
-//! the mock, is what the benchmark measures.
+//! HTTP/1.1 server on tokio (keep-alive; content-length or chunked request bodies; no
+//! framework) so that the proxy in front of it, not the mock, is what the benchmark measures.
 //!
 //! - `POST /v1/chat/completions`: a fixed small `chat.completion`; with `"stream": true` an
 //!   SSE stream (chunked encoding) of a role chunk, `--chunks` content chunks, a finish chunk,
@@ -89,6 +89,7 @@ struct Head {
     post: bool,
     path: String,
     content_length: usize,
+    chunked: bool,
     authorized: bool,
     close: bool,
     head_len: usize,
@@ -106,6 +107,7 @@ fn parse_head(buf: &[u8], head_len: usize) -> Option<Head> {
         post: method == "POST",
         path,
         content_length: 0,
+        chunked: false,
         authorized: false,
         close: version == "HTTP/1.0",
         head_len,
@@ -122,7 +124,7 @@ fn parse_head(buf: &[u8], head_len: usize) -> Option<Head> {
         } else if name.eq_ignore_ascii_case("connection") {
             head.close = value.eq_ignore_ascii_case("close");
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            return None; // chunked request bodies: not needed by any client here
+            head.chunked = value.eq_ignore_ascii_case("chunked");
         }
     }
     Some(head)
@@ -155,13 +157,21 @@ async fn serve(mut sock: TcpStream, opts: Opts) -> io::Result<()> {
             .await?;
             return Ok(());
         };
-        let total = head.head_len + head.content_length;
-        while buf.len() < total {
-            if read_more(&mut sock, &mut buf).await? == 0 {
-                return Ok(());
+        let (decoded, total) = if head.chunked {
+            match read_chunked(&mut sock, &mut buf, head.head_len).await? {
+                Some((body, end)) => (Some(body), end),
+                None => return Ok(()),
             }
-        }
-        let body = &buf[head.head_len..total];
+        } else {
+            let total = head.head_len + head.content_length;
+            while buf.len() < total {
+                if read_more(&mut sock, &mut buf).await? == 0 {
+                    return Ok(());
+                }
+            }
+            (None, total)
+        };
+        let body = decoded.as_deref().unwrap_or(&buf[head.head_len..total]);
         out.clear();
         let mut stream_request = None;
         if !head.authorized {
@@ -204,6 +214,58 @@ async fn serve(mut sock: TcpStream, opts: Opts) -> io::Result<()> {
         if close {
             return Ok(());
         }
+    }
+}
+
+/// Decodes a chunked request body that starts at `start`; returns it and where the request
+/// ends. `None`: the peer closed or sent garbage.
+async fn read_chunked(
+    sock: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    start: usize,
+) -> io::Result<Option<(Vec<u8>, usize)>> {
+    let mut body = Vec::new();
+    let mut pos = start;
+    loop {
+        let line_end = loop {
+            if let Some(i) = buf[pos..].windows(2).position(|w| w == b"\r\n") {
+                break pos + i;
+            }
+            if read_more(sock, buf).await? == 0 {
+                return Ok(None);
+            }
+        };
+        let line = std::str::from_utf8(&buf[pos..line_end]).unwrap_or("");
+        let Ok(size) = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
+        else {
+            return Ok(None);
+        };
+        pos = line_end + 2;
+        if size == 0 {
+            // Trailers (none expected), then the blank line.
+            loop {
+                while !buf[pos..].windows(2).any(|w| w == b"\r\n") {
+                    if read_more(sock, buf).await? == 0 {
+                        return Ok(None);
+                    }
+                }
+                let i = buf[pos..]
+                    .windows(2)
+                    .position(|w| w == b"\r\n")
+                    .unwrap_or(0);
+                pos += i + 2;
+                if i == 0 {
+                    return Ok(Some((body, pos)));
+                }
+            }
+        }
+        while buf.len() < pos + size + 2 {
+            if read_more(sock, buf).await? == 0 {
+                return Ok(None);
+            }
+        }
+        body.extend_from_slice(&buf[pos..pos + size]);
+        pos += size + 2;
     }
 }
 
