@@ -286,7 +286,16 @@ wait_quiet() {
 }
 quiet_wait=${QUIET_WAIT:-120} quiet_pct=${QUIET_PCT:-15}
 
-lg() { wait_quiet; "$loadgen" run --threads "$loadgen_threads" "$@" | tee -a "$results" >&2; }
+# One loadgen run, its JSON line appended to $results. In the background with `wait`, so an
+# interrupt is handled at once rather than after the run.
+lg() {
+  wait_quiet
+  "$loadgen" run --threads "$loadgen_threads" "$@" >"$tmp/run.json" &
+  local p=$!; pids+=("$p")
+  wait "$p" || die "loadgen failed: $*"
+  stop_pid "$p"
+  tee -a "$results" <"$tmp/run.json" >&2
+}
 
 # measure LABEL URL KEY MODEL [PROXY_PIDS]: the four load cases; CPU per request of the
 # mock and of the proxy (comma-separated pids) is recorded too.
