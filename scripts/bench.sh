@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # What one proxy hop costs: the same OpenAI chat requests sent straight to a fast mock upstream
 # (`direct`), through a plain nginx reverse proxy (`nginx`, the reference), and through the
-# gateway with request logging off (`gateway`, log.level=warn) and on (`gateway+logging`, the
-# default log.level=info, access log to a file). For each: p50/p99 latency at concurrency 1,
+# gateway with logging off (`gateway`: log.level=warn, request_log.enabled=false) and on
+# (`gateway+logging`: the defaults — access log at info to a file, one request log row per
+# request in SQLite; with --all-databases also `gateway+logging mariadb` and `... postgres`,
+# request logs in a fresh database on the local servers scripts/services.sh starts). For each: p50/p99 latency at concurrency 1,
 # requests/s at concurrency 64, streaming time to first token at concurrency 1 and streaming
 # requests/s at concurrency 64; the gateway's RSS idle and peak under load (nginx: the sum over
 # its processes). Everything runs on 127.0.0.1.
@@ -11,6 +13,7 @@
 #   scripts/bench.sh --quick      # smoke run: a few seconds per row
 #   scripts/bench.sh --rounds 3   # every row 3 times, interleaved; cells are medians
 #   scripts/bench.sh --rss        # only the gateway's idle RSS under config variants
+#   scripts/bench.sh --all-databases   # add the request-log rows on MariaDB and PostgreSQL
 #
 # Builds (release, not the static build): the binary and examples/bench_upstream.rs (the mock)
 # and examples/loadgen.rs (load generator + report). Writes target/bench/results.{md,jsonl}
@@ -29,13 +32,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-quick=0 rounds=1 rss_only=0 build=1
+quick=0 rounds=1 rss_only=0 build=1 all_dbs=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --rounds) rounds=${2:?--rounds needs a number}; shift ;;
     --rss) rss_only=1 ;;
     --no-build) build=0 ;;
+    --all-databases) all_dbs=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -100,10 +104,18 @@ stop_pid() { # stops one of our children and forgets it (its pid may be reused l
   for p in "${pids[@]}"; do [ "$p" = "$pid" ] || rest+=("$p"); done
   pids=("${rest[@]}")
 }
+# Databases created on the local MariaDB / PostgreSQL for --all-databases, dropped at exit.
+bench_db=llmo_bench_$$
+mysql_db= pg_db=
+drop_databases() {
+  [ -n "$mysql_db" ] && mariadb -h 127.0.0.1 -u root -e "DROP DATABASE IF EXISTS $bench_db" 2>/dev/null || true
+  [ -n "$pg_db" ] && psql -q "postgres://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $bench_db" 2>/dev/null || true
+}
 cleanup() {
   local rc=$?
   local pid
   for pid in "${pids[@]}"; do stop_pid "$pid"; done
+  drop_databases
   if [ "$rc" != 0 ] && [ -d "$tmp" ]; then
     mkdir -p "$out/logs" && cp "$tmp"/*.log "$out/logs/" 2>/dev/null || true
     echo "bench.sh: failed (exit $rc); logs copied to $out/logs" >&2
@@ -213,7 +225,7 @@ start_gateway() {
   local -a env=(PATH="$PATH" HOME="${HOME:-/root}")
   while IFS='=' read -r k v; do env+=("$k=$v"); done < <(env | grep '^LLMO_' || true)
   env+=(ADMIN_KEY="$admin_key" MASTER_KEY="$master_key" DATABASE_URL="sqlite://$gw_db"
-        LOG_LEVEL="$level" HEALTH_CHECK_ENABLED=false)
+        LOG_LEVEL="$level" HEALTH_CHECK_ENABLED=false LLMO_METRICS__ENABLED=true)
   [ -n "${GATEWAY_WORKERS:-}" ] && env+=(LLMO_SERVER__WORKERS="$GATEWAY_WORKERS")
   env+=("$@")
   : >"$tmp/config.toml"
@@ -235,13 +247,16 @@ admin() { # METHOD PATH JSON -> body on stdout; fails on a non-2xx answer
 # The catalog the gateway rows need: provider -> mock, model bench-model routed to the mock's
 # bench-upstream, and a client key. Idempotent across restarts (the DB persists).
 client_key=
-provision() {
+declare -A client_keys=()
+provision() { # DB-NAME: once per database (each keeps its catalog across rounds)
+  client_key=${client_keys[$1]:-}
   [ -n "$client_key" ] && return 0
   admin POST /admin/providers "{\"name\":\"bench-mock\",\"kind\":\"openai\",\"base_url\":\"http://$mock_addr/v1\",\"keys\":[{\"label\":\"k1\",\"key\":\"sk-bench-upstream-key\"}]}" >/dev/null
   admin POST /admin/models '{"name":"bench-model"}' >/dev/null
   admin POST /admin/routes '{"model":"bench-model","provider":"bench-mock","upstream_model":"bench-upstream"}' >/dev/null
   client_key=$(admin POST /admin/client-keys '{"name":"bench"}' | grep -o '"key":"[^"]*"' | head -n1 | cut -d'"' -f4)
   [ -n "$client_key" ] || die "no client key in the admin API's answer: $(cat "$tmp/admin.out")"
+  client_keys[$1]=$client_key
   log "provisioned: provider bench-mock -> http://$mock_addr/v1, model bench-model -> bench-upstream, client key ${client_key:0:12}…"
 }
 
@@ -330,10 +345,11 @@ measure_with_rss() {
   echo "{\"label\":\"$label\",\"case\":\"rss\",\"idle_kib\":$idle,\"peak_kib\":$peak,\"hwm_kib\":$hwm}" | tee -a "$results" >&2
 }
 
-gateway_row() { # LABEL LOG_LEVEL
-  local label=$1 level=$2 reason
-  start_gateway "$label" "$level"
-  provision
+gateway_row() { # LABEL LOG_LEVEL DB-NAME [VAR=VALUE...]
+  local label=$1 level=$2 db=$3 reason
+  shift 3
+  start_gateway "$label" "$level" "$@"
+  provision "$db"
   log "$label: gateway $gw_url (LOG_LEVEL=$level), pid $gw_pid"
   if reason=$(probe_chat "$gw_url" "$client_key" bench-model); then
     measure_with_rss "$label" "$gw_pid" "$gw_url" "$client_key" bench-model
@@ -413,6 +429,13 @@ if [ "$rss_only" = 1 ]; then
 fi
 
 # -- the benchmark ------------------------------------------------------------------------------
+if [ "$all_dbs" = 1 ]; then
+  bash "$repo/scripts/services.sh" >&2
+  mariadb -h 127.0.0.1 -u root -e "CREATE DATABASE $bench_db" || die "cannot create $bench_db on MariaDB"
+  mysql_db=$bench_db
+  psql -q "postgres://postgres@127.0.0.1:5432/postgres" -c "CREATE DATABASE $bench_db" || die "cannot create $bench_db on PostgreSQL"
+  pg_db=$bench_db
+fi
 : >"$results"
 facts=$(machine_facts)
 log "writing $out/results.{jsonl,md}"
@@ -424,8 +447,12 @@ for round in $(seq 1 "$rounds"); do
   [ "$rounds" -gt 1 ] && log "round $round of $rounds"
   measure direct "http://$mock_addr" sk-bench bench-upstream
   measure_with_rss nginx "$nginx_pid" "$nginx_url" sk-bench bench-upstream
-  gateway_row gateway warn
-  gateway_row gateway+logging info
+  gateway_row gateway warn sqlite LLMO_REQUEST_LOG__ENABLED=false
+  gateway_row gateway+logging info sqlite
+  if [ "$all_dbs" = 1 ]; then
+    gateway_row "gateway+logging mariadb" info mysql "DATABASE_URL=mysql://root@127.0.0.1:3306/$bench_db"
+    gateway_row "gateway+logging postgres" info postgres "DATABASE_URL=postgres://postgres@127.0.0.1:5432/$bench_db"
+  fi
 done
 
 {
@@ -437,7 +464,7 @@ done
   echo
   "$loadgen" report "$results"
   echo
-  echo "Latency is request sent → last body byte, closed loop, one keep-alive connection per worker; TTFT is request sent → first body bytes (the first SSE event). \`gateway\`: LOG_LEVEL=warn; \`gateway+logging\`: LOG_LEVEL=info (the default; access log to a file). RSS: VmRSS 1 s after start and provisioning, and its maximum sampled every 100 ms under load (nginx: master + workers summed)."
+  echo "Latency is request sent → last body byte, closed loop, one keep-alive connection per worker; TTFT is request sent → first body bytes (the first SSE event). \`gateway\`: LOG_LEVEL=warn, request logs off; \`gateway+logging\`: the defaults — LOG_LEVEL=info (access log to a file) and a request log row per request (SQLite, or the named database). RSS: VmRSS 1 s after start and provisioning, and its maximum sampled every 100 ms under load (nginx: master + workers summed)."
 } >"$out/results.md"
 echo
 cat "$out/results.md"
