@@ -34,3 +34,38 @@ impl Accounting {
         }
     }
 }
+
+/// A request's draft that records itself if it is dropped unfinished — the server dropped
+/// the request (the client went away before the answer): logged once, as `client_aborted`
+/// with nginx's 499.
+pub struct Pending {
+    draft: Option<record::Draft>,
+    sink: Arc<Accounting>,
+}
+
+impl Pending {
+    pub fn new(draft: record::Draft, sink: Arc<Accounting>) -> Pending {
+        Pending {
+            draft: Some(draft),
+            sink,
+        }
+    }
+
+    pub fn draft(&mut self) -> &mut record::Draft {
+        self.draft.as_mut().expect("a pending draft until taken")
+    }
+
+    /// The draft, to be finished by the caller (or handed to a stream relay).
+    pub fn take(mut self) -> record::Draft {
+        self.draft.take().expect("a pending draft until taken")
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(d) = self.draft.take() {
+            self.sink
+                .record(d.finished(499, None, None, Some("client_aborted".into())));
+        }
+    }
+}

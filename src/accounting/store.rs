@@ -136,20 +136,26 @@ async fn rollup_for_update(
     }
 }
 
-/// Multi-row INSERTs on MySQL/PostgreSQL; row by row on SQLite, whose diesel batch insert
-/// cannot take nullable columns (inside one transaction each row costs microseconds).
+/// Multi-row INSERTs on MySQL/PostgreSQL. On SQLite, whose diesel batch insert cannot take
+/// nullable columns, row by row — all in one hop to the connection's blocking thread, where
+/// each prepared-statement insert costs microseconds.
 async fn insert_logs(
     c: &mut Conn<'_>,
     logs: &[NewRequestLog],
 ) -> Result<(), diesel::result::Error> {
     match c {
         Conn::Sqlite(c) => {
-            for row in logs {
-                diesel::insert_into(request_logs::table)
-                    .values(row)
-                    .execute(&mut **c)
-                    .await?;
-            }
+            let rows = logs.to_vec();
+            c.spawn_blocking(move |conn| {
+                for row in &rows {
+                    diesel::RunQueryDsl::execute(
+                        diesel::insert_into(request_logs::table).values(row),
+                        conn,
+                    )?;
+                }
+                Ok(())
+            })
+            .await?;
         }
         Conn::Mysql(c) => {
             for chunk in logs.chunks(INSERT_CHUNK) {

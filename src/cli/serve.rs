@@ -216,6 +216,7 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
     let origins = config.server.cors_origins.clone();
     let docs = config.server.docs;
     let metrics_on_main = config.metrics.enabled && config.metrics.listen.is_none();
+    let route_options = http::RouteOptions::new(docs, metrics_on_main);
     let metrics_server = match (config.metrics.enabled, config.metrics.listen) {
         (true, Some(addr)) => {
             let state = state.clone();
@@ -239,7 +240,7 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
             .app_data(state.clone())
             .wrap(http::middleware::cors(&origins))
             .wrap(from_fn(http::middleware::request_context))
-            .configure(|c| http::routes(c, docs, metrics_on_main))
+            .configure(|c| http::routes(c, &route_options))
     })
     .workers(workers)
     // actix counts whole seconds; round a sub-second grace up rather than to zero.

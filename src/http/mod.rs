@@ -89,19 +89,51 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
     }));
 }
 
-/// The route table. `serve` wraps it with [`middleware::request_context`]. `docs` adds
-/// `/openapi.json` and the `/docs` page; `metrics` adds `/metrics` behind the admin key.
-pub fn routes(cfg: &mut web::ServiceConfig, docs: bool, metrics: bool) {
+/// What `routes` serves besides the fixed table. Built once per process and shared by the
+/// workers (each actix worker builds its own app: anything big here would be copied per CPU).
+#[derive(Clone, Default)]
+pub struct RouteOptions {
+    /// The OpenAPI document, serialized: `/openapi.json` and the `/docs` page are served.
+    pub openapi: Option<web::Bytes>,
+    /// `/metrics` on this app, behind the admin key.
+    pub metrics: bool,
+}
+
+impl RouteOptions {
+    pub fn new(docs: bool, metrics: bool) -> RouteOptions {
+        RouteOptions {
+            openapi: docs.then(|| {
+                web::Bytes::from(serde_json::to_vec(&openapi::document()).unwrap_or_default())
+            }),
+            metrics,
+        }
+    }
+}
+
+/// The route table. `serve` wraps it with [`middleware::request_context`].
+pub fn routes(cfg: &mut web::ServiceConfig, opts: &RouteOptions) {
     extractor_config(cfg);
-    if metrics {
+    if opts.metrics {
         cfg.service(
             web::resource("/metrics")
                 .wrap(from_fn(middleware::require_admin))
                 .route(web::get().to(metrics::metrics)),
         );
     }
-    if docs {
+    if let Some(doc) = &opts.openapi {
+        let doc = doc.clone();
         cfg.route(
+            "/openapi.json",
+            web::get().to(move || {
+                let doc = doc.clone();
+                async move {
+                    actix_web::HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(doc)
+                }
+            }),
+        )
+        .route(
             "/docs",
             web::get().to(|| async {
                 actix_web::HttpResponse::PermanentRedirect()
@@ -111,7 +143,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, docs: bool, metrics: bool) {
         )
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                .url("/openapi.json", openapi::document()),
+                .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),
         );
     }
     cfg.route("/health", web::get().to(system::health))

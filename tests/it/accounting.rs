@@ -530,3 +530,82 @@ fn metrics_parse_as_prometheus_text_and_count_the_traffic() {
         404
     );
 }
+
+#[test]
+fn the_stats_command_asks_a_running_server_and_refuses_bad_input() {
+    let up = MockUpstream::start_named("up", &[]);
+    let gw = start(priced_catalog(&up), &[FAST]);
+    for _ in 0..3 {
+        gw.chat("m");
+    }
+    wait_rows(&gw, 3);
+    let out = proc::run(
+        proc::cmd(gw.dir.path())
+            .args(["stats", "--url", &gw.srv.url(""), "--by", "key", "--json"])
+            .env("ADMIN_KEY", ADMIN_KEY),
+    );
+    assert!(out.status.success(), "{}", proc::stderr(&out));
+    let report: Value = serde_json::from_str(&proc::stdout(&out)).unwrap();
+    assert_eq!(report["totals"]["requests"], 3);
+    assert_eq!(report["groups"][0]["name"], "tests");
+
+    let out = proc::run(
+        proc::cmd(gw.dir.path())
+            .args(["stats", "--url", &gw.srv.url("")])
+            .env("ADMIN_KEY", "a-wrong-admin-key-123"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(proc::stderr(&out).contains("403"), "{}", proc::stderr(&out));
+    let out = proc::run(proc::cmd(gw.dir.path()).args(["stats", "--since", "last week"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(proc::stderr(&out).contains("is not a time"));
+    let out = proc::run(proc::cmd(gw.dir.path()).args(["stats", "--by", "color"]));
+    assert_eq!(out.status.code(), Some(2));
+
+    for (name, value, key) in [
+        (
+            "TRUSTED_PROXIES",
+            "10.0.0.0/8,not-an-ip",
+            "server.trusted_proxies",
+        ),
+        ("LLMO_METRICS__LISTEN", "localhost", "metrics.listen"),
+        ("LOG_RETENTION_DAYS", "-1", "request_log.retention_days"),
+    ] {
+        let out = proc::run(
+            proc::cmd(gw.dir.path())
+                .args(["config", "check"])
+                .env(name, value),
+        );
+        assert_eq!(out.status.code(), Some(2), "{name}={value}");
+        assert!(proc::stderr(&out).contains(key), "{}", proc::stderr(&out));
+    }
+}
+
+#[test]
+fn a_client_that_leaves_before_a_full_answer_is_logged_once() {
+    use std::io::Write;
+    let up = MockUpstream::start_named("up", &[]);
+    let gw = start(priced_catalog(&up), &[FAST]);
+    up.push(Reply::delay(Duration::from_millis(1500), Reply::ok()));
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).to_string();
+    let mut sock = std::net::TcpStream::connect(gw.srv.addr).unwrap();
+    write!(
+        sock,
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        gw.key,
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(sock);
+    std::thread::sleep(Duration::from_millis(1600));
+    // actix finishes the handler (the answer is then written to a closed socket); were the
+    // request dropped instead, the pending draft would log it as client_aborted. Once either way.
+    let rows = wait_rows(&gw, 1);
+    assert!(
+        rows[0]["status_code"] == 200 || rows[0]["error_class"] == "client_aborted",
+        "{}",
+        rows[0]
+    );
+}

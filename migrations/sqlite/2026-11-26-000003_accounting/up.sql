@@ -22,6 +22,17 @@ CREATE TABLE usage_rollups (
     CONSTRAINT uq_usage_rollups_group UNIQUE (hour, model, provider_id, route_id, client_key_id)
 );
 CREATE INDEX idx_usage_rollups_hour ON usage_rollups (hour);
+-- Log listings filter by one column and page newest first by id: (column, id) indexes serve
+-- both. They replace the (column, created_at) ones, which no query uses and which every
+-- insert would keep paying for.
+DROP INDEX idx_request_logs_model_created;
+DROP INDEX idx_request_logs_provider_created;
+DROP INDEX idx_request_logs_client_key_created;
+DROP INDEX idx_request_logs_status_created;
+CREATE INDEX idx_request_logs_model_id ON request_logs (model, id);
+CREATE INDEX idx_request_logs_provider_id ON request_logs (provider_id, id);
+CREATE INDEX idx_request_logs_client_key_id ON request_logs (client_key_id, id);
+CREATE INDEX idx_request_logs_status_id ON request_logs (status_code, id);
+CREATE INDEX idx_request_logs_error_class_id ON request_logs (error_class, id);
 -- The console's per-route status bars read a route's latest outcomes.
-CREATE INDEX idx_request_logs_route ON request_logs (route_id, id);
-CREATE INDEX idx_request_logs_error_class ON request_logs (error_class, created_at);
+CREATE INDEX idx_request_logs_route_id ON request_logs (route_id, id);

@@ -14,6 +14,8 @@ use super::client_auth::{authenticate, presented_key, Caller};
 use super::native::{self, Client};
 use super::openai::read_body;
 use super::AppState;
+use crate::accounting::record::Draft;
+use crate::accounting::Pending;
 use crate::gateway::error::{ErrorKind, GatewayError};
 use crate::providers::anthropic::inbound;
 use crate::providers::chat::Unsupported;
@@ -56,18 +58,27 @@ async fn messages(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let mut draft = native::draft(&state, &req, Client::Anthropic);
-    let result = async {
-        let (caller, body) = read(&state, &req, payload).await?;
-        draft.record.client_key_id = caller.key_id();
-        let canonical = inbound::to_canonical(&body).map_err(invalid)?;
-        native::run(&state, Client::Anthropic, &caller, canonical, &mut draft).await
-    }
-    .await;
+    // Recorded as aborted if actix drops this future (the client left before the answer).
+    let draft = native::draft(&state, &req, Client::Anthropic);
+    let mut pending = Pending::new(draft, state.accounting.clone());
+    let result = serve(&state, &req, payload, pending.draft()).await;
+    let draft = pending.take();
     result.unwrap_or_else(|e| {
         state.accounting.record(draft.failed(&e));
         error_response(&e)
     })
+}
+
+async fn serve(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    payload: web::Payload,
+    draft: &mut Draft,
+) -> Result<HttpResponse, GatewayError> {
+    let (caller, body) = read(state, req, payload).await?;
+    draft.record.client_key_id = caller.key_id();
+    let canonical = inbound::to_canonical(&body).map_err(invalid)?;
+    native::run(state, Client::Anthropic, &caller, canonical, draft).await
 }
 
 /// `{"input_tokens": N}`, counted by the gateway's tokenizer (no upstream call).

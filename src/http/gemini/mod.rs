@@ -14,6 +14,8 @@ use super::client_auth::{authenticate, presented_key, Caller};
 use super::native::{self, Client};
 use super::openai::{read_body, routable};
 use super::AppState;
+use crate::accounting::record::Draft;
+use crate::accounting::Pending;
 use crate::gateway::error::{ErrorKind, GatewayError};
 use crate::providers::gemini::inbound;
 use crate::providers::tokens;
@@ -88,35 +90,45 @@ async fn action(
     tail: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let mut draft = native::draft(&state, &req, Client::Gemini);
-    let result = async {
-        let caller = caller(&state, &req)?;
-        draft.record.client_key_id = caller.key_id();
-        let (model, method) = split(&tail).ok_or_else(|| not_found(&format!("models/{tail}")))?;
-        let stream = match method {
-            "generateContent" => false,
-            "streamGenerateContent" => true,
-            "countTokens" => {
-                let body = read(&state, &req, payload).await?;
-                let body = body
-                    .get("generateContentRequest")
-                    .and_then(Value::as_object)
-                    .unwrap_or(&body);
-                let canonical = inbound::to_canonical(body, model, false).map_err(invalid)?;
-                let n = tokens::prompt_tokens(&canonical);
-                return Ok(HttpResponse::Ok().json(json!({ "totalTokens": n })));
-            }
-            other => return Err(not_found(&format!("method `{other}`"))),
-        };
-        let body = read(&state, &req, payload).await?;
-        let canonical = inbound::to_canonical(&body, model, stream).map_err(invalid)?;
-        native::run(&state, Client::Gemini, &caller, canonical, &mut draft).await
-    }
-    .await;
+    // Recorded as aborted if actix drops this future (the client left before the answer).
+    let draft = native::draft(&state, &req, Client::Gemini);
+    let mut pending = Pending::new(draft, state.accounting.clone());
+    let result = serve(&state, &req, &tail, payload, pending.draft()).await;
+    let draft = pending.take();
     result.unwrap_or_else(|e| {
         state.accounting.record(draft.failed(&e));
         error_response(&e)
     })
+}
+
+async fn serve(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    tail: &str,
+    payload: web::Payload,
+    draft: &mut Draft,
+) -> Result<HttpResponse, GatewayError> {
+    let caller = caller(state, req)?;
+    draft.record.client_key_id = caller.key_id();
+    let (model, method) = split(tail).ok_or_else(|| not_found(&format!("models/{tail}")))?;
+    let stream = match method {
+        "generateContent" => false,
+        "streamGenerateContent" => true,
+        "countTokens" => {
+            let body = read(state, req, payload).await?;
+            let body = body
+                .get("generateContentRequest")
+                .and_then(Value::as_object)
+                .unwrap_or(&body);
+            let canonical = inbound::to_canonical(body, model, false).map_err(invalid)?;
+            let n = tokens::prompt_tokens(&canonical);
+            return Ok(HttpResponse::Ok().json(json!({ "totalTokens": n })));
+        }
+        other => return Err(not_found(&format!("method `{other}`"))),
+    };
+    let body = read(state, req, payload).await?;
+    let canonical = inbound::to_canonical(&body, model, stream).map_err(invalid)?;
+    native::run(state, Client::Gemini, &caller, canonical, draft).await
 }
 
 fn invalid(e: crate::providers::chat::Unsupported) -> GatewayError {

@@ -21,6 +21,7 @@ use super::client_ip::client_ip;
 use super::middleware::RequestId;
 use super::AppState;
 use crate::accounting::record::Draft;
+use crate::accounting::Pending;
 use crate::catalog::snapshot::ModelEntry;
 use crate::gateway::engine::{Answer, Endpoint, Inbound, Job};
 use crate::gateway::error::{ErrorKind, GatewayError};
@@ -89,13 +90,17 @@ async fn handle(
     payload: web::Payload,
     endpoint: Endpoint,
 ) -> HttpResponse {
-    let mut draft = Draft::start(
+    let draft = Draft::start(
         request_id(&req),
         client_ip(&req, &state.config.server.trusted_proxies),
         "openai",
         req.path(),
     );
-    match serve(&state, &req, payload, endpoint, &mut draft).await {
+    // Recorded as aborted if actix drops this future (the client left before the answer).
+    let mut pending = Pending::new(draft, state.accounting.clone());
+    let result = serve(&state, &req, payload, endpoint, pending.draft()).await;
+    let draft = pending.take();
+    match result {
         Ok(Reply::Full {
             res,
             usage,
