@@ -478,7 +478,7 @@ impl Gateway {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("x-request-id", &job.request_id);
         for (k, v) in &call.headers {
-            req = req.header(*k, *v);
+            req = req.header(*k, v.as_str());
         }
         for (k, v) in &provider.extra_headers {
             req = req.header(k.as_str(), v.as_str());

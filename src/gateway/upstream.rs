@@ -35,7 +35,7 @@ pub struct Call {
     /// The authentication header (sent marked sensitive).
     pub auth: (&'static str, String),
     /// Other protocol headers.
-    pub headers: Vec<(&'static str, &'static str)>,
+    pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
     /// What the answer will be in.
     pub wire: Wire,
@@ -119,10 +119,22 @@ pub fn build(job: &Job, entry: &RouteEntry, key: &str) -> Result<Call, Unsupport
         ),
     };
     openai::apply_overrides(&mut body, &provider.param_overrides, &route.param_overrides);
-    let headers = match wire {
-        Wire::Anthropic(_) => vec![("anthropic-version", anthropic::VERSION)],
-        _ => Vec::new(),
-    };
+    let mut headers = Vec::new();
+    if let Wire::Anthropic(_) = wire {
+        headers.push(("anthropic-version", anthropic::VERSION.to_string()));
+        // The betas an Anthropic client asked for.
+        let betas: Vec<&str> = job
+            .body
+            .get("anthropic_beta")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if !betas.is_empty() {
+            headers.push(("anthropic-beta", betas.join(",")));
+        }
+    }
     Ok(Call {
         url,
         auth,
@@ -139,8 +151,14 @@ fn translated_for_openai(job: &Job) -> Cow<'_, Map<String, Value>> {
     if job.inbound == Inbound::OpenAi {
         return Cow::Borrowed(&job.body);
     }
-    let mut body = job.body.clone();
+    Cow::Owned(strip_extensions(job.body.clone()))
+}
+
+/// The canonical body without the gateway's extensions (Anthropic's `thinking` becomes
+/// `reasoning_effort`).
+fn strip_extensions(mut body: Map<String, Value>) -> Map<String, Value> {
     body.remove("top_k");
+    body.remove("anthropic_beta");
     if let Some(thinking) = body.remove("thinking") {
         let budget = thinking["budget_tokens"].as_u64();
         if thinking["type"] == "enabled" && !body.contains_key("reasoning_effort") {
@@ -183,5 +201,32 @@ fn translated_for_openai(job: &Job) -> Cow<'_, Map<String, Value>> {
             strip(p, &["cache_control"]);
         }
     }
-    Cow::Owned(body)
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_translated_body_loses_the_canonical_extensions_before_an_openai_upstream() {
+        let body = json!({"model": "m", "top_k": 3, "anthropic_beta": ["x"],
+            "thinking": {"type": "enabled", "budget_tokens": 5000},
+            "tools": [{"type": "function", "function": {"name": "f"}, "cache_control": {"type": "ephemeral"}}],
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]},
+                {"role": "assistant", "content": "a", "reasoning_content": "r", "reasoning_signature": "s"},
+                {"role": "tool", "tool_call_id": "c", "content": "x", "is_error": true}]});
+        let stripped = strip_extensions(body.as_object().unwrap().clone());
+        assert_eq!(
+            Value::Object(stripped),
+            json!({"model": "m", "reasoning_effort": "medium",
+                "tools": [{"type": "function", "function": {"name": "f"}}],
+                "messages": [
+                    {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+                    {"role": "assistant", "content": "a"},
+                    {"role": "tool", "tool_call_id": "c", "content": "x"}]})
+        );
+    }
 }

@@ -6,8 +6,9 @@
 //! Extensions of OpenAI's shape that carry what other protocols need (documented in
 //! ARCHITECTURE.md): `reasoning_content` (thinking text, as DeepSeek names it),
 //! `reasoning_signature` (Anthropic's thinking signature), `cache_control` on content parts
-//! and tools, `is_error` on tool messages, `prompt_tokens_details.cache_write_tokens`.
-//! Translators to OpenAI upstreams strip them.
+//! and tools, `is_error` on tool messages, `prompt_tokens_details.cache_write_tokens`, and
+//! `anthropic_beta` (an Anthropic client's `anthropic-beta` header, for an Anthropic
+//! upstream). Translators to OpenAI upstreams strip them.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -187,6 +187,26 @@ fn anthropic_clients_get_messages_and_event_streams_from_every_upstream_kind() {
         assert_eq!(delta["usage"]["output_tokens"], 3, "{kind}: {delta}");
         assert_eq!(delta["usage"]["input_tokens"], 4, "{kind}: {delta}");
     }
+    // `anthropic-beta` goes on to an Anthropic upstream, and nowhere else.
+    for model in ["m-anthropic", "m-openai"] {
+        let res = u.gw.post_as(
+            "/v1/messages",
+            &messages_body(model, json!({})),
+            &[
+                ("x-api-key", &u.gw.key),
+                ("anthropic-beta", "context-1m-2025-08-07"),
+            ],
+        );
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+    let claude = u.mock("anthropic").seen();
+    assert_eq!(
+        claude.last().unwrap().header("anthropic-beta"),
+        Some("context-1m-2025-08-07")
+    );
+    let oai = u.mock("openai").seen();
+    assert!(oai.last().unwrap().json().get("anthropic_beta").is_none());
+    assert_eq!(oai.last().unwrap().header("anthropic-beta"), None);
     // What each upstream received.
     let sent = u.mock("openai").seen()[0].json();
     assert_eq!(

@@ -1,7 +1,7 @@
 //! The Anthropic-compatible client API: `POST /v1/messages` (streaming with Anthropic's event
 //! sequence, or not) and `POST /v1/messages/count_tokens`, routed to any upstream kind. The
 //! client key comes as `x-api-key` (or `Authorization: Bearer`); `anthropic-version` is
-//! accepted and not required. Errors are Anthropic's
+//! accepted and not required; `anthropic-beta` goes on to Anthropic upstreams. Errors are Anthropic's
 //! `{"type":"error","error":{"type","message"}}` with the matching status.
 //!
 //! Translation lives in `providers::anthropic::inbound`; the run itself in `http::native`.
@@ -77,7 +77,18 @@ async fn serve(
 ) -> Result<HttpResponse, GatewayError> {
     let (caller, body) = read(state, req, payload).await?;
     draft.record.client_key_id = caller.key_id();
-    let canonical = inbound::to_canonical(&body).map_err(invalid)?;
+    let mut canonical = inbound::to_canonical(&body).map_err(invalid)?;
+    let betas: Vec<Value> = req
+        .headers()
+        .get_all("anthropic-beta")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|b| Value::String(b.trim().to_string()))
+        .filter(|b| b.as_str().is_some_and(|b| !b.is_empty()))
+        .collect();
+    if !betas.is_empty() {
+        canonical.insert("anthropic_beta".into(), betas.into());
+    }
     native::run(state, Client::Anthropic, &caller, canonical, draft).await
 }
 

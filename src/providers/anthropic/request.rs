@@ -57,6 +57,8 @@ pub fn to_anthropic(
             // Hints Anthropic has no use for.
             "stream_options" | "store" | "service_tier" | "metadata" | "seed"
             | "prompt_cache_key" | "safety_identifier" => {}
+            // Becomes the `anthropic-beta` header (gateway::upstream).
+            "anthropic_beta" => {}
             "stream" => {
                 if v.as_bool() == Some(true) {
                     out.insert("stream".into(), true.into());

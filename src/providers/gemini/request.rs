@@ -57,7 +57,8 @@ pub fn to_gemini(
             | "stream_options"
             | "parallel_tool_calls"
             | "prompt_cache_key"
-            | "safety_identifier" => {}
+            | "safety_identifier"
+            | "anthropic_beta" => {}
             "temperature" => set(&mut config, "temperature"),
             "top_p" => set(&mut config, "topP"),
             "top_k" => set(&mut config, "topK"),
