@@ -65,13 +65,15 @@ impl ClientEncoder {
         }
     }
 
-    /// What keeps a silent connection open: an SSE comment, Anthropic's `ping`.
+    /// What keeps a silent connection open: an SSE comment, Anthropic's `ping`, and for
+    /// Gemini a bare line end (the google-genai SDK takes any other line for JSON).
     pub fn keepalive(&self) -> Bytes {
         match self {
+            ClientEncoder::OpenAi => Bytes::from_static(b": keep-alive\n\n"),
             ClientEncoder::Anthropic(_) => {
                 Bytes::from_static(b"event: ping\ndata: {\"type\": \"ping\"}\n\n")
             }
-            _ => Bytes::from_static(b": keep-alive\n\n"),
+            ClientEncoder::Gemini(_) => Bytes::from_static(b"\r\n"),
         }
     }
 }

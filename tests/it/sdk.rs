@@ -7,6 +7,7 @@
 //! elsewhere.
 
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -80,6 +81,9 @@ fn run_native_sdk(script: &str) {
     cut.set_default(Reply::text("this stream breaks off early").cut_after(3));
     let busy = MockUpstream::start_named("busy", &[]);
     busy.set_default(Reply::rate_limited(120));
+    // Silences longer than the keep-alive interval: the SDKs must take the keep-alives.
+    let slow = MockUpstream::start_named("slow", &[]);
+    slow.set_default(Reply::text("slow but steady").gap(Duration::from_millis(400)));
     let mut providers: Vec<_> = kinds
         .iter()
         .zip(&mocks)
@@ -87,11 +91,16 @@ fn run_native_sdk(script: &str) {
         .collect();
     providers.push(provider("cut", &cut, &["k"]));
     providers.push(provider("busy", &busy, &["k"]));
+    providers.push(provider("slow", &slow, &["k"]));
     let mut models: Vec<_> = kinds
         .iter()
         .map(|k| json!({"name": format!("m-{k}")}))
         .collect();
-    models.extend([json!({"name": "cut-model"}), json!({"name": "busy-model"})]);
+    models.extend([
+        json!({"name": "cut-model"}),
+        json!({"name": "busy-model"}),
+        json!({"name": "slow-model"}),
+    ]);
     let mut routes: Vec<_> = kinds
         .iter()
         .map(|k| route(&format!("m-{k}"), k, &format!("up-{k}")))
@@ -99,10 +108,11 @@ fn run_native_sdk(script: &str) {
     routes.extend([
         route("cut-model", "cut", "up-cut"),
         route("busy-model", "busy", "up-busy"),
+        route("slow-model", "slow", "up-slow"),
     ]);
     let gw = start(
         json!({"providers": providers, "models": models, "routes": routes}),
-        &[],
+        &[("LLMO_GATEWAY__STREAM_KEEPALIVE", "100ms")],
     );
     let out = Command::new("python3")
         .arg(format!("{}/tests/sdk/{script}", env!("CARGO_MANIFEST_DIR")))
@@ -111,6 +121,7 @@ fn run_native_sdk(script: &str) {
         .env("LLMO_MODELS", "m-openai,m-anthropic,m-gemini")
         .env("LLMO_CUT_MODEL", "cut-model")
         .env("LLMO_BUSY_MODEL", "busy-model")
+        .env("LLMO_SLOW_MODEL", "slow-model")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

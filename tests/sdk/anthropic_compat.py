@@ -2,7 +2,8 @@
 
 Environment: LLMO_BASE_URL (gateway root), LLMO_KEY (a client key), LLMO_MODELS (comma-separated
 models, one per upstream kind), LLMO_CUT_MODEL (its upstream cuts streams), LLMO_BUSY_MODEL (its
-upstream always answers 429). Prints one line per check and exits non-zero on the first
+upstream always answers 429), LLMO_SLOW_MODEL (its upstream pauses longer than the gateway's
+keep-alive interval). Prints one line per check and exits non-zero on the first
 failure, naming it.
 """
 import os
@@ -15,6 +16,7 @@ KEY = os.environ["LLMO_KEY"]
 MODELS = os.environ["LLMO_MODELS"].split(",")
 CUT = os.environ["LLMO_CUT_MODEL"]
 BUSY = os.environ["LLMO_BUSY_MODEL"]
+SLOW = os.environ["LLMO_SLOW_MODEL"]
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 TOOLS = [
     {
@@ -85,6 +87,10 @@ for model in MODELS:
         final = s.get_final_message()
     calls = [b for b in final.content if b.type == "tool_use"]
     check(f"{model} streamed tool input", len(calls) == 1 and isinstance(calls[0].input, dict), final)
+
+with client.messages.stream(model=SLOW, max_tokens=64, messages=MESSAGES) as s:
+    text = "".join(s.text_stream)
+check("stream with keep-alive pings", text == "slow but steady", text)
 
 n = client.messages.count_tokens(model=MODELS[0], messages=MESSAGES)
 check("count tokens", n.input_tokens > 0, n)

@@ -1,7 +1,8 @@
 """The official `google-genai` Python SDK against a running gateway (driven by tests/it/sdk.rs).
 
 Environment: LLMO_BASE_URL (gateway root), LLMO_KEY (a client key), LLMO_MODELS (comma-separated
-models, one per upstream kind), LLMO_BUSY_MODEL (its upstream always answers 429). Prints one
+models, one per upstream kind), LLMO_BUSY_MODEL (its upstream always answers 429),
+LLMO_SLOW_MODEL (its upstream pauses longer than the gateway's keep-alive interval). Prints one
 line per check and exits non-zero on the first failure, naming it.
 """
 import os
@@ -14,6 +15,7 @@ BASE = os.environ["LLMO_BASE_URL"].rstrip("/")
 KEY = os.environ["LLMO_KEY"]
 MODELS = os.environ["LLMO_MODELS"].split(",")
 BUSY = os.environ["LLMO_BUSY_MODEL"]
+SLOW = os.environ["LLMO_SLOW_MODEL"]
 
 
 def client_with(key):
@@ -109,6 +111,10 @@ for model in MODELS:
     )
     calls = [c for ch in chunks for c in (ch.function_calls or [])]
     check(f"{model} streamed function call", len(calls) == 1 and isinstance(calls[0].args, dict), chunks)
+
+chunks = list(client.models.generate_content_stream(model=SLOW, contents="Say hello"))
+text = "".join(c.text or "" for c in chunks)
+check("stream with keep-alives", text == "slow but steady", chunks)
 
 n = client.models.count_tokens(model=MODELS[0], contents="hello world")
 check("count tokens", n.total_tokens > 0, n)
