@@ -151,8 +151,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, opts: &RouteOptions) {
         .route("/version", web::get().to(system::version))
         .service(
             web::scope("/v1")
-                .configure(openai::routes)
-                .configure(anthropic::routes),
+                .configure(anthropic::routes)
+                .configure(openai::routes),
         )
         .service(web::scope("/v1beta").configure(gemini::routes))
         .service(web::scope("/api/v1").configure(openai::routes))

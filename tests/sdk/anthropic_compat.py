@@ -92,6 +92,10 @@ with client.messages.stream(model=SLOW, max_tokens=64, messages=MESSAGES) as s:
     text = "".join(s.text_stream)
 check("stream with keep-alive pings", text == "slow but steady", text)
 
+ids = [m.id for m in client.models.list()]
+check("models list", all(m in ids for m in MODELS), ids)
+check("model get", client.models.retrieve(MODELS[0]).id == MODELS[0])
+
 n = client.messages.count_tokens(model=MODELS[0], messages=MESSAGES)
 check("count tokens", n.input_tokens > 0, n)
 

@@ -1,5 +1,6 @@
 //! The Anthropic-compatible client API: `POST /v1/messages` (streaming with Anthropic's event
-//! sequence, or not) and `POST /v1/messages/count_tokens`, routed to any upstream kind. The
+//! sequence, or not), `POST /v1/messages/count_tokens`, and `GET /v1/models` in Anthropic's
+//! shape for requests that carry `anthropic-version`; routed to any upstream kind. The
 //! client key comes as `x-api-key` (or `Authorization: Bearer`); `anthropic-version` is
 //! accepted and not required; `anthropic-beta` goes on to Anthropic upstreams. Errors are Anthropic's
 //! `{"type":"error","error":{"type","message"}}` with the matching status.
@@ -7,23 +8,77 @@
 //! Translation lives in `providers::anthropic::inbound`; the run itself in `http::native`.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{guard, web, HttpRequest, HttpResponse};
+use chrono::SecondsFormat;
 use serde_json::{json, Map, Value};
 
 use super::client_auth::{authenticate, presented_key, Caller};
 use super::native::{self, Client};
-use super::openai::read_body;
+use super::openai::{read_body, routable};
 use super::AppState;
 use crate::accounting::record::Draft;
 use crate::accounting::Pending;
+use crate::catalog::snapshot::ModelEntry;
 use crate::gateway::error::{ErrorKind, GatewayError};
 use crate::providers::anthropic::inbound;
 use crate::providers::chat::Unsupported;
 use crate::providers::tokens;
 
+/// Registered before the OpenAI routes: `GET /models` answers in Anthropic's shape when the
+/// request carries `anthropic-version` (the Anthropic SDK always does).
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    let anthropic =
+        || guard::fn_guard(|ctx| ctx.head().headers().contains_key("anthropic-version"));
     cfg.route("/messages", web::post().to(messages))
-        .route("/messages/count_tokens", web::post().to(count_tokens));
+        .route("/messages/count_tokens", web::post().to(count_tokens))
+        .route("/models", web::get().guard(anthropic()).to(list_models))
+        .route(
+            "/models/{id:.*}",
+            web::get().guard(anthropic()).to(get_model),
+        );
+}
+
+fn model_object(id: &str, m: &ModelEntry) -> Value {
+    json!({"type": "model", "id": id, "display_name": id,
+           "created_at": m.model.created_at.to_rfc3339_opts(SecondsFormat::Secs, true)})
+}
+
+async fn list_models(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let snapshot = state.catalog.snapshot();
+    let caller = match authenticate(presented_key(&req), &snapshot, &state.gateway) {
+        Ok(c) => c,
+        Err(e) => return error_response(&e),
+    };
+    let data: Vec<Value> = snapshot
+        .models()
+        .iter()
+        .filter(|m| routable(m) && caller.may_use(&m.model.name, &m.model.name))
+        .map(|m| model_object(&m.model.name, m))
+        .collect();
+    let (first, last) = (
+        data.first().map(|m| m["id"].clone()),
+        data.last().map(|m| m["id"].clone()),
+    );
+    HttpResponse::Ok()
+        .json(json!({"data": data, "has_more": false, "first_id": first, "last_id": last}))
+}
+
+async fn get_model(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let snapshot = state.catalog.snapshot();
+    let caller = match authenticate(presented_key(&req), &snapshot, &state.gateway) {
+        Ok(c) => c,
+        Err(e) => return error_response(&e),
+    };
+    match snapshot.model(&id) {
+        Some(m) if routable(m) && caller.may_use(&m.model.name, &id) => {
+            HttpResponse::Ok().json(model_object(&id, m))
+        }
+        _ => error_response(&GatewayError::model_not_found(&id)),
+    }
 }
 
 /// Anthropic's error shape.
