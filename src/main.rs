@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use llm_orchestrator::cli::{self, Cli};
 
+/// mimalloc instead of glibc malloc: measurably less CPU per request and lower RSS under
+/// load with many threads (README › Benchmarks).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // One TLS crypto provider for every client in the process (ureq, later reqwest).
     let _ = rustls::crypto::ring::default_provider().install_default();

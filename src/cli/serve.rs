@@ -243,6 +243,13 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
             .configure(|c| http::routes(c, &route_options))
     })
     .workers(workers)
+    // Streams are many small writes: without TCP_NODELAY, Nagle holds each one back until
+    // the client's delayed ACK (40 ms) — a stream of 20 chunks took 44 ms instead of 1.
+    .on_connect(|conn, _| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
     // actix counts whole seconds; round a sub-second grace up rather than to zero.
     .shutdown_timeout(grace.as_secs_f64().ceil() as u64)
     .disable_signals()
