@@ -61,6 +61,22 @@ pub struct RelayOptions {
     pub request_id: String,
 }
 
+impl RelayOptions {
+    /// The settings for relaying `job`'s answer from the target that `served` it.
+    pub fn for_job(job: &super::engine::Job, served: &Served, keepalive: Duration) -> Self {
+        RelayOptions {
+            present_model: job
+                .model
+                .model
+                .present_requested_name
+                .then(|| job.requested.clone()),
+            idle_timeout: served.idle_timeout,
+            keepalive,
+            request_id: job.request_id.clone(),
+        }
+    }
+}
+
 struct Relay {
     upstream: UpstreamStream,
     opts: RelayOptions,

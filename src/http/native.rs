@@ -122,15 +122,8 @@ pub async fn run(
             draft.first_token();
             let mut res = HttpResponse::Ok();
             served_headers(&mut res, &served);
-            let opts = RelayOptions {
-                present_model: model
-                    .model
-                    .present_requested_name
-                    .then(|| job.requested.clone()),
-                idle_timeout: served.idle_timeout,
-                keepalive: state.gateway.config().stream_keepalive,
-                request_id: job.request_id.clone(),
-            };
+            let opts =
+                RelayOptions::for_job(&job, &served, state.gateway.config().stream_keepalive);
             let on_end = record_stream(state, draft.clone(), model);
             let body = relay_as(
                 upstream,

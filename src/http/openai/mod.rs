@@ -194,16 +194,8 @@ async fn serve(
             draft.first_token();
             let mut res = HttpResponse::Ok();
             served_headers(&mut res, &served);
-            let opts = RelayOptions {
-                present_model: job
-                    .model
-                    .model
-                    .present_requested_name
-                    .then(|| job.requested.clone()),
-                idle_timeout: served.idle_timeout,
-                keepalive: state.gateway.config().stream_keepalive,
-                request_id: job.request_id.clone(),
-            };
+            let opts =
+                RelayOptions::for_job(&job, &served, state.gateway.config().stream_keepalive);
             let draft = draft.clone();
             let accounting = state.accounting.clone();
             let model = job.model.clone();
