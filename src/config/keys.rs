@@ -155,7 +155,7 @@ pub static KEYS: &[Key] = &[
     key("gateway.idle_timeout", Duration, Some("60s"), &[], "Streaming: the longest silence between two upstream chunks; the stream then ends with an error event. A provider's idle_timeout_ms overrides it."),
     key("gateway.request_timeout", Duration, Some("300s"), &[], "Non-streaming: how long one attempt may take in all; a provider's total_timeout_ms overrides it."),
     key("gateway.total_timeout", Duration, Some("600s"), &[], "Deadline for a whole request, every attempt and backoff included (until the first streamed chunk)."),
-    key("gateway.stream_keepalive", Duration, Some("15s"), &[], "Streaming: send an SSE comment after this much upstream silence so proxies keep the connection; 0 = never."),
+    key("gateway.stream_keepalive", Duration, Some("15s"), &[], "Streaming: after this much upstream silence send a keep-alive so proxies keep the connection (an SSE comment to OpenAI clients, `ping` to Anthropic clients, a blank line to Gemini clients); 0 = never."),
     key("gateway.retry_backoff", Duration, Some("250ms"), &[], "Base of the exponential backoff (with jitter) before retrying a target that already failed in the same request."),
     key("gateway.max_body_size", int(1, 1024), Some("32"), &[], "Largest accepted request body, in MiB (images travel inline as base64); larger bodies get 413."),
 ];

@@ -10,7 +10,6 @@ use serde_json::Value;
 use crate::catalog::model::{Provider, ProviderKind};
 
 pub(crate) const ANTHROPIC_VERSION: &str = "2023-06-01";
-pub(crate) const AZURE_API_VERSION: &str = super::azure::API_VERSION;
 /// Guards against an upstream that paginates forever.
 const MAX_PAGES: usize = 50;
 

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::discovery::{self, ANTHROPIC_VERSION, AZURE_API_VERSION};
+use super::discovery::{self, ANTHROPIC_VERSION};
 use crate::catalog::model::{Provider, ProviderKind};
 
 /// What a probe asks.
@@ -57,9 +57,9 @@ fn completion(
             (url.clone(), client.post(url).bearer_auth(key).json(&body))
         }
         ProviderKind::AzureOpenAi => {
-            let url = format!(
-                "{base}/openai/deployments/{model}/chat/completions?api-version={AZURE_API_VERSION}"
-            );
+            // The same URL rules as live traffic: `?api-version=` in the base URL, deployment
+            // URLs and the v1 API all count.
+            let url = super::azure::url(base, model, "/chat/completions");
             let body = json!({ "messages": messages, "max_tokens": 1 });
             (
                 url.clone(),
@@ -133,6 +133,16 @@ mod tests {
             .url()
             .as_str()
             .starts_with("http://az/openai/deployments/m/chat/completions?"));
+        let r = built(
+            ProviderKind::AzureOpenAi,
+            "http://az?api-version=2025-01-01",
+            model,
+        );
+        assert_eq!(
+            r.url().as_str(),
+            "http://az/openai/deployments/m/chat/completions?api-version=2025-01-01",
+            "the base URL's api-version is the one probes use too"
+        );
         assert_eq!(r.headers()["api-key"], "sk-x");
 
         let r = built(ProviderKind::Anthropic, "http://an/v1", model);
