@@ -131,7 +131,10 @@ impl Draft {
         let r = &mut self.record;
         r.status_code = e.status;
         r.error_class = e.code.clone().or_else(|| Some("error".into()));
-        r.error_message = Some(truncate(&e.message, 2000));
+        r.error_message = Some(match prefix(&e.message, 2000) {
+            p if p.len() < e.message.len() => format!("{p}…"),
+            _ => e.message.clone(),
+        });
         if let Some(last) = e.attempts.last() {
             r.provider_id = Some(last.provider_id);
             r.provider_name = Some(last.provider.clone());
@@ -182,13 +185,15 @@ pub fn cost(route: &Route, u: &Usage) -> f64 {
         / 1_000_000.0
 }
 
-fn truncate(s: &str, max: usize) -> String {
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary (what
+/// fits a VARCHAR column without splitting a character).
+pub(super) fn prefix(s: &str, max: usize) -> &str {
     if s.len() <= max {
-        return s.to_string();
+        return s;
     }
     let mut end = max;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &s[..end])
+    &s[..end]
 }

@@ -23,14 +23,7 @@ fn clamp_i32(v: u64) -> i32 {
 }
 
 fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    super::record::prefix(s, max).to_string()
 }
 
 fn to_row(r: &RequestRecord) -> NewRequestLog {

@@ -597,9 +597,16 @@ fn a_client_that_leaves_before_a_full_answer_is_logged_once() {
         body.len()
     )
     .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Leave once the request is in flight: the upstream has it and answers in 1.5 s.
+    let t = Instant::now();
+    while up.seen().is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the request never reached the upstream"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     drop(sock);
-    std::thread::sleep(Duration::from_millis(1600));
     // actix finishes the handler (the answer is then written to a closed socket); were the
     // request dropped instead, the pending draft would log it as client_aborted. Once either way.
     let rows = wait_rows(&gw, 1);
