@@ -98,6 +98,25 @@ pub fn error_event(message: &str, kind: &str, code: &str) -> SseEvent {
 }
 
 /// `data:{mime};base64,{data}` split into its media type and payload.
+/// Appends `items` as a turn of `role` under `key` (`content` for Anthropic, `parts` for
+/// Gemini), merged into the last turn when it has the same role: both protocols want turns
+/// that alternate, OpenAI does not. Nothing to append, nothing added.
+pub fn push_turn(turns: &mut Vec<Value>, role: &str, key: &str, items: Vec<Value>) {
+    if items.is_empty() {
+        return;
+    }
+    if let Some(last) = turns.last_mut().filter(|t| t["role"] == role) {
+        if let Some(list) = last[key].as_array_mut() {
+            list.extend(items);
+        }
+        return;
+    }
+    let mut turn = serde_json::Map::new();
+    turn.insert("role".into(), Value::String(role.into()));
+    turn.insert(key.into(), Value::Array(items));
+    turns.push(Value::Object(turn));
+}
+
 pub fn data_url(url: &str) -> Option<(&str, &str)> {
     let rest = url.strip_prefix("data:")?;
     let (meta, data) = rest.split_once(',')?;

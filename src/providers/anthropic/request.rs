@@ -20,7 +20,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{Ctx, DEFAULT_MAX_TOKENS, JSON_TOOL};
-use crate::providers::chat::{data_url, is_unset, is_web_url, Unsupported};
+use crate::providers::chat::{data_url, is_unset, is_web_url, push_turn, Unsupported};
 
 /// Reasoning effort → thinking budget (tokens).
 fn thinking_budget(effort: &str) -> Option<Option<u64>> {
@@ -288,18 +288,7 @@ fn tools_of(body: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<C
 fn messages_of(messages: &[Value]) -> Result<(Vec<Value>, Vec<Value>), Unsupported> {
     let mut system = Vec::new();
     let mut turns: Vec<Value> = Vec::new();
-    let mut push = |role: &str, blocks: Vec<Value>| {
-        if blocks.is_empty() {
-            return;
-        }
-        if let Some(last) = turns.last_mut().filter(|t| t["role"] == role) {
-            if let Some(c) = last["content"].as_array_mut() {
-                c.extend(blocks);
-            }
-            return;
-        }
-        turns.push(json!({"role": role, "content": blocks}));
-    };
+    let mut push = |role: &str, blocks: Vec<Value>| push_turn(&mut turns, role, "content", blocks);
     for (i, m) in messages.iter().enumerate() {
         let role = m["role"].as_str().unwrap_or("");
         let at = |rest: &str| format!("messages[{i}]{rest}");

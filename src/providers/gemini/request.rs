@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::providers::chat::{data_url, is_unset, is_web_url, text_of, Unsupported};
+use crate::providers::chat::{data_url, is_unset, is_web_url, push_turn, text_of, Unsupported};
 
 /// Translates a chat request; `max_tokens_default` is the route's.
 pub fn to_gemini(
@@ -262,18 +262,7 @@ fn contents_of(messages: &[Value]) -> Result<(Vec<Value>, Vec<Value>), Unsupport
     let mut contents: Vec<Value> = Vec::new();
     // Tool call id → function name, for the responses that answer them.
     let mut names: HashMap<String, String> = HashMap::new();
-    let mut push = |role: &str, parts: Vec<Value>| {
-        if parts.is_empty() {
-            return;
-        }
-        if let Some(last) = contents.last_mut().filter(|c| c["role"] == role) {
-            if let Some(p) = last["parts"].as_array_mut() {
-                p.extend(parts);
-            }
-            return;
-        }
-        contents.push(json!({"role": role, "parts": parts}));
-    };
+    let mut push = |role: &str, parts: Vec<Value>| push_turn(&mut contents, role, "parts", parts);
     for (i, m) in messages.iter().enumerate() {
         let role = m["role"].as_str().unwrap_or("");
         let at = |rest: &str| format!("messages[{i}]{rest}");
