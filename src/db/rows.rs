@@ -175,7 +175,7 @@ pub struct ClientKeyWrite {
 }
 
 /// A request log as inserted by the accounting writer (`id` from the database).
-#[derive(Debug, Clone, Insertable)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = super::schema::request_logs)]
 pub struct NewRequestLog {
     pub request_id: String,
@@ -204,34 +204,13 @@ pub struct NewRequestLog {
     pub stream: bool,
 }
 
+/// A request log as read back: its id and the columns as written.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = super::schema::request_logs)]
 pub struct RequestLogListRow {
     pub id: i64,
-    pub request_id: String,
-    pub created_at: NaiveDateTime,
-    pub client_key_id: Option<i64>,
-    pub client_ip: String,
-    pub protocol: String,
-    pub endpoint: String,
-    pub model: String,
-    pub provider_id: Option<i64>,
-    pub provider_name: Option<String>,
-    pub upstream_model: Option<String>,
-    pub route_id: Option<i64>,
-    pub attempts: i32,
-    pub attempt_detail: String,
-    pub status_code: i32,
-    pub error_class: Option<String>,
-    pub error_message: Option<String>,
-    pub latency_ms: i32,
-    pub ttft_ms: Option<i32>,
-    pub prompt_tokens: Option<i32>,
-    pub completion_tokens: Option<i32>,
-    pub cached_tokens: Option<i32>,
-    pub tokens_estimated: bool,
-    pub cost: Option<f64>,
-    pub stream: bool,
+    #[diesel(embed)]
+    pub log: NewRequestLog,
 }
 
 /// One hourly rollup, read or written whole (the writer merges in memory).

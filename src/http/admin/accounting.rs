@@ -84,9 +84,10 @@ fn limit_param(v: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
-fn log_json(r: RequestLogListRow) -> Value {
+fn log_json(row: RequestLogListRow) -> Value {
+    let r = row.log;
     json!({
-        "id": r.id,
+        "id": row.id,
         "request_id": r.request_id,
         "created_at": r.created_at.and_utc(),
         "client_key_id": r.client_key_id,
