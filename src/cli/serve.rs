@@ -153,13 +153,16 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
     } else {
         tracing::info!("health probes are off (health_check.enabled = false)");
     }
-    let gateway = Arc::new(Gateway::new(&config.gateway, health, upstream.clone()));
+    let clients = providers::client::PerThread::new(config.gateway.connect_timeout)
+        .map_err(AppError::Runtime)?;
+    let gateway = Arc::new(Gateway::new(&config.gateway, health, clients));
     let key_usage = Arc::new(KeyUsage::default());
     let metrics = Arc::new(if config.metrics.enabled {
         Metrics::install()
     } else {
         Metrics::disabled()
     });
+    metrics.spawn_upkeep(Duration::from_secs(1));
     let rl = &config.request_log;
     let writer = rl.enabled.then(|| {
         Recorder::start(

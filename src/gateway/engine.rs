@@ -37,6 +37,7 @@ use crate::catalog::model::Capability;
 use crate::catalog::snapshot::{ModelEntry, RouteEntry};
 use crate::config::GatewayConfig;
 use crate::providers::chat::Unsupported;
+use crate::providers::client::PerThread;
 use crate::providers::openai::{self, Needs, Usage};
 use crate::providers::sse::SseEvent;
 use crate::providers::tokens;
@@ -200,7 +201,7 @@ enum Success {
 /// The request engine, shared by all workers.
 pub struct Gateway {
     pub health: Arc<HealthRegistry>,
-    client: reqwest::Client,
+    clients: PerThread,
     config: GatewayConfig,
     /// SHA-256 of each `gateway.api_keys` entry.
     api_keys: HashSet<[u8; 32]>,
@@ -210,11 +211,11 @@ impl Gateway {
     pub fn new(
         config: &GatewayConfig,
         health: Arc<HealthRegistry>,
-        client: reqwest::Client,
+        clients: PerThread,
     ) -> Gateway {
         Gateway {
             health,
-            client,
+            clients,
             api_keys: config.api_keys.iter().map(|k| sha256(k.expose())).collect(),
             config: config.clone(),
         }
@@ -471,9 +472,12 @@ impl Gateway {
         let mut auth = reqwest::header::HeaderValue::from_str(&call.auth.1)
             .map_err(|_| Failure::of(FailureClass::KeyRejected(401)))?;
         auth.set_sensitive(true);
-        let mut req = self
-            .client
-            .post(&call.url)
+        let client = self.clients.get();
+        let mut req = match upstream_url(&call.url) {
+            Some(url) => client.post(url),
+            // Unparseable: reqwest reports it as it would (classified as a transport error).
+            None => client.post(&call.url),
+        }
             .header(call.auth.0, auth)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("x-request-id", &job.request_id);
@@ -535,6 +539,12 @@ impl Gateway {
                 Ok(Err(e)) => return Err(Failure::of(classify_transport(&e))),
                 Ok(Ok(b)) => b,
             };
+            if let Some(light) = light_answer(job, &call.wire, &body) {
+                return light.map(|usage| Success::Full {
+                    body,
+                    usage: Some(usage),
+                });
+            }
             let value: Value =
                 serde_json::from_slice(&body).map_err(|_| Failure::of(FailureClass::Malformed))?;
             if !value.is_object() || value.get("error").is_some_and(|e| !e.is_null()) {
@@ -669,6 +679,59 @@ impl Gateway {
             },
         }
     }
+}
+
+/// The usual OpenAI answer passed through as it came: only `error` and `usage` are read,
+/// not the whole body. `None` when the full path is needed (a translated wire, a model name
+/// to rewrite, no usage to read); `Some(Err)` for an answer that is not a response object.
+fn light_answer(job: &Job, wire: &translate::Wire, body: &[u8]) -> Option<Result<Usage, Failure>> {
+    #[derive(serde::Deserialize)]
+    struct Light {
+        #[serde(default)]
+        error: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        usage: Option<Value>,
+    }
+    if !matches!(wire, translate::Wire::OpenAi) || job.model.model.present_requested_name {
+        return None;
+    }
+    // serde would also read a struct from a JSON array.
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let Ok(light) = serde_json::from_slice::<Light>(body).map_err(drop).and_then(|l| {
+        if is_object {
+            Ok(l)
+        } else {
+            Err(())
+        }
+    }) else {
+        return Some(Err(Failure::of(FailureClass::Malformed)));
+    };
+    if light.error.is_some() {
+        return Some(Err(Failure::of(FailureClass::Malformed)));
+    }
+    light.usage.as_ref().and_then(openai::usage_object).map(Ok)
+}
+
+/// Parsed upstream URLs by their text, per thread: reqwest parses a `&str` URL (with IDNA
+/// host mapping) on every request, and a route's URL rarely changes.
+fn upstream_url(url: &str) -> Option<reqwest::Url> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static URLS: RefCell<HashMap<String, reqwest::Url>> = RefCell::new(HashMap::new());
+    }
+    URLS.with(|cell| {
+        let mut urls = cell.borrow_mut();
+        if let Some(u) = urls.get(url) {
+            return Some(u.clone());
+        }
+        let parsed = reqwest::Url::parse(url).ok()?;
+        if urls.len() >= 1024 {
+            urls.clear(); // bounded: URLs come from the catalog, but it can change
+        }
+        urls.insert(url.to_string(), parsed.clone());
+        Some(parsed)
+    })
 }
 
 /// Route and key weights are validated non-negative; a negative one would never be drawn.

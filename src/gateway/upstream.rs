@@ -63,20 +63,18 @@ pub fn build(job: &Job, entry: &RouteEntry, key: &str) -> Result<Call, Unsupport
         ProviderKind::OpenAi | ProviderKind::AzureOpenAi => {
             let include_usage =
                 provider.stream_include_usage && job.endpoint != Endpoint::Embeddings;
-            let mut body = openai::prepare_body(
+            let max_tokens = match job.endpoint {
+                Endpoint::ChatCompletions | Endpoint::Completions => route.max_tokens_default,
+                Endpoint::Embeddings => None,
+            };
+            let bytes = openai::prepared_bytes(
                 &translated_for_openai(job),
                 &route.upstream_model,
                 &provider.param_overrides,
                 &route.param_overrides,
                 include_usage,
+                max_tokens,
             );
-            if let (Some(max), Endpoint::ChatCompletions | Endpoint::Completions) =
-                (route.max_tokens_default, job.endpoint)
-            {
-                if !body.contains_key("max_tokens") && !body.contains_key("max_completion_tokens") {
-                    body.insert("max_tokens".into(), Value::from(max));
-                }
-            }
             let (url, auth) = if provider.kind == ProviderKind::OpenAi {
                 (
                     format!("{base}{}", job.endpoint.path()),
@@ -88,7 +86,6 @@ pub fn build(job: &Job, entry: &RouteEntry, key: &str) -> Result<Call, Unsupport
                     ("api-key", key.to_string()),
                 )
             };
-            let bytes = serde_json::to_vec(&body).unwrap_or_default();
             return Ok(Call {
                 url,
                 auth,

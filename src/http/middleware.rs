@@ -33,7 +33,7 @@ pub async fn request_context(
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_valid_request_id(v))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path = req.path().to_owned();
@@ -64,6 +64,17 @@ pub async fn request_context(
         "request"
     );
     Ok(res)
+}
+
+/// A new request id: 32 hex digits like a simple UUID — a random per-process half and a
+/// counter, so ids stay unique across instances without a `getrandom` call per request.
+fn new_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::LazyLock;
+    static PROCESS: LazyLock<u64> = LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{:016x}{n:016x}", *PROCESS)
 }
 
 fn is_valid_request_id(v: &str) -> bool {
@@ -140,7 +151,16 @@ pub fn cors(origins: &[String]) -> actix_cors::Cors {
 
 #[cfg(test)]
 mod tests {
-    use super::is_valid_request_id;
+    use super::{is_valid_request_id, new_request_id};
+
+    #[test]
+    fn new_request_ids_are_unique_32_hex_digits() {
+        let (a, b) = (new_request_id(), new_request_id());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()) && is_valid_request_id(&a));
+        assert_eq!(a[..16], b[..16], "one process prefix");
+    }
 
     #[test]
     fn request_ids_must_be_short_printable_tokens() {

@@ -1,11 +1,20 @@
-//! The one pooled upstream HTTP client (reqwest on rustls/ring): keep-alive, TCP_NODELAY,
+//! The pooled upstream HTTP clients (reqwest on rustls/ring): keep-alive, TCP_NODELAY,
 //! HTTP/2 where the upstream offers it through ALPN. Per-request timeouts are set by callers
 //! from the provider's settings; the client only bounds connecting.
+//!
+//! The request path uses [`PerThread`]: one client (and so one connection pool) per thread.
+//! actix runs each worker on its own single-threaded runtime, and a pooled connection's
+//! task lives on the runtime that opened it; with one shared pool, a request on worker A
+//! that checks out a connection opened by worker B is written and read by B and handed back
+//! through a cross-thread wake-up (an eventfd write and a context switch per request).
+//! Per-thread pools keep each request on its own thread.
 
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// Builds the shared client. Installs the ring crypto provider if nothing has (tests and
-/// library users may not go through `main`).
+/// Builds a client. Installs the ring crypto provider if nothing has (tests and library
+/// users may not go through `main`).
 pub fn build(connect_timeout: Duration) -> Result<reqwest::Client, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
@@ -16,4 +25,43 @@ pub fn build(connect_timeout: Duration) -> Result<reqwest::Client, String> {
         .connect_timeout(connect_timeout)
         .build()
         .map_err(|e| format!("cannot build the upstream HTTP client: {e}"))
+}
+
+/// One client per thread, built on a thread's first request (same settings as `build`,
+/// which has already succeeded once for `new`, so a later build failing is not expected;
+/// the shared client stands in if it does).
+pub struct PerThread {
+    id: usize,
+    connect_timeout: Duration,
+    shared: reqwest::Client,
+}
+
+thread_local! {
+    /// (PerThread id, client) pairs: a process normally has one `PerThread`; tests more.
+    static CLIENTS: RefCell<Vec<(usize, reqwest::Client)>> = const { RefCell::new(Vec::new()) };
+}
+
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+
+impl PerThread {
+    pub fn new(connect_timeout: Duration) -> Result<PerThread, String> {
+        Ok(PerThread {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            connect_timeout,
+            shared: build(connect_timeout)?,
+        })
+    }
+
+    /// This thread's client (a cheap handle: reqwest clients are reference-counted).
+    pub fn get(&self) -> reqwest::Client {
+        CLIENTS.with(|c| {
+            let mut clients = c.borrow_mut();
+            if let Some((_, client)) = clients.iter().find(|(id, _)| *id == self.id) {
+                return client.clone();
+            }
+            let client = build(self.connect_timeout).unwrap_or_else(|_| self.shared.clone());
+            clients.push((self.id, client.clone()));
+            client
+        })
+    }
 }

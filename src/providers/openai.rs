@@ -78,6 +78,90 @@ pub fn prepare_body(
     out
 }
 
+/// `prepare_body` serialized, without copying the body first when nothing is overridden
+/// (the usual case): the client's fields are written as they are, `model` replaced,
+/// `stream_options.include_usage` merged, `max_tokens` added from the route's default when
+/// the client set no limit. With overrides, the general path.
+pub fn prepared_bytes(
+    body: &Map<String, Value>,
+    upstream_model: &str,
+    provider_overrides: &Map<String, Value>,
+    route_overrides: &Map<String, Value>,
+    include_usage: bool,
+    max_tokens_default: Option<i32>,
+) -> Vec<u8> {
+    let no_limit = !body.contains_key("max_tokens") && !body.contains_key("max_completion_tokens");
+    let max_tokens = max_tokens_default.filter(|_| no_limit);
+    if !provider_overrides.is_empty() || !route_overrides.is_empty() {
+        let mut out = prepare_body(
+            body,
+            upstream_model,
+            provider_overrides,
+            route_overrides,
+            include_usage,
+        );
+        if let Some(max) = max_tokens {
+            out.insert("max_tokens".into(), Value::from(max));
+        }
+        return serde_json::to_vec(&out).unwrap_or_default();
+    }
+    let streaming = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let add_usage = streaming && include_usage;
+    let wrote = serde_json::to_vec(&Prepared {
+        body,
+        model: upstream_model,
+        add_usage,
+        max_tokens,
+    });
+    wrote.unwrap_or_default()
+}
+
+/// A body written with `model` replaced and the usual additions, borrowing the client's.
+struct Prepared<'a> {
+    body: &'a Map<String, Value>,
+    model: &'a str,
+    add_usage: bool,
+    max_tokens: Option<i32>,
+}
+
+impl Serialize for Prepared<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        let mut usage_written = false;
+        for (k, v) in self.body {
+            match k.as_str() {
+                "model" => m.serialize_entry(k, self.model)?,
+                "stream_options" if self.add_usage => {
+                    if let Value::Object(o) = v {
+                        if o.contains_key("include_usage") {
+                            m.serialize_entry(k, v)?;
+                        } else {
+                            let mut o = o.clone();
+                            o.insert("include_usage".into(), Value::Bool(true));
+                            m.serialize_entry(k, &o)?;
+                        }
+                    } else {
+                        m.serialize_entry(k, v)?; // not an object: the upstream's to judge
+                    }
+                    usage_written = true;
+                }
+                _ => m.serialize_entry(k, v)?,
+            }
+        }
+        if !self.body.contains_key("model") {
+            m.serialize_entry("model", self.model)?;
+        }
+        if self.add_usage && !usage_written {
+            m.serialize_entry("stream_options", &serde_json::json!({"include_usage": true}))?;
+        }
+        if let Some(max) = self.max_tokens {
+            m.serialize_entry("max_tokens", &max)?;
+        }
+        m.end()
+    }
+}
+
 /// Applies provider then route overrides to top-level keys of a body (in the upstream's own
 /// protocol); `null` removes a key; `model` is the route's to decide and is never overridden.
 pub fn apply_overrides(
@@ -140,7 +224,12 @@ impl Usage {
 
 /// The usage in a response or chunk, if it carries one.
 pub fn usage(v: &Value) -> Option<Usage> {
-    let u = v.get("usage").filter(|u| u.is_object())?;
+    v.get("usage").and_then(usage_object)
+}
+
+/// A `usage` object read; `None` when it is not an object.
+pub fn usage_object(u: &Value) -> Option<Usage> {
+    let u = Some(u).filter(|u| u.is_object())?;
     let n = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
     Some(Usage {
         prompt_tokens: n("/prompt_tokens"),
@@ -219,6 +308,37 @@ mod tests {
         assert_eq!(out["stream_options"], json!({"foo":1,"include_usage":true}));
         let out = prepare_body(&body, "u", &Map::new(), &Map::new(), false);
         assert_eq!(out["stream_options"], json!({"foo":1}));
+    }
+
+    #[test]
+    fn prepared_bytes_match_prepare_body_with_and_without_overrides() {
+        let bodies = [
+            json!({"model":"m","messages":[{"role":"user","content":"hi"}],"x_new":{"a":[1,2]}}),
+            json!({"model":"m","stream":true,"messages":[]}),
+            json!({"model":"m","stream":true,"stream_options":{"foo":1},"max_tokens":5}),
+            json!({"model":"m","stream":true,"stream_options":{"include_usage":false}}),
+        ];
+        let overrides = [Map::new(), obj(json!({"temperature": 0.5, "x_new": null}))];
+        for body in &bodies {
+            for o in &overrides {
+                for usage in [false, true] {
+                    for max in [None, Some(64)] {
+                        let body = obj(body.clone());
+                        let mut want = prepare_body(&body, "up", o, &Map::new(), usage);
+                        if let (Some(m), false, false) = (
+                            max,
+                            body.contains_key("max_tokens"),
+                            body.contains_key("max_completion_tokens"),
+                        ) {
+                            want.insert("max_tokens".into(), Value::from(m));
+                        }
+                        let got = prepared_bytes(&body, "up", o, &Map::new(), usage, max);
+                        let got: Value = serde_json::from_slice(&got).unwrap();
+                        assert_eq!(got, Value::Object(want), "{body:?} {o:?} {usage} {max:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
