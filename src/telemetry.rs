@@ -6,6 +6,12 @@
 //! copytruncate (the process never reopens it, so a renamed file would keep growing). The level accepts
 //! plain levels and `tracing` filter directives. Nothing here knows about HTTP; the access
 //! log line is written by `http::middleware`.
+//!
+//! `serve` logs a line per request at info (the access log), so its console and file writers
+//! are non-blocking: a request formats its line and queues it; one background thread writes
+//! whatever is queued through a 64 KiB buffer and flushes when the queue is empty — a burst
+//! costs one write(2), not one per line, and a slow terminal or journald never stalls a
+//! request. The queue is not lossy: when it is full (128k lines), logging waits.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -21,6 +27,7 @@ use crate::error::AppError;
 /// Keeps the background file writer alive; dropping it flushes the log file.
 pub struct TelemetryGuard {
     _file: Option<WorkerGuard>,
+    _console: Option<WorkerGuard>,
 }
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
@@ -39,9 +46,13 @@ pub fn init(cfg: &LogConfig, target: LogTarget) -> Result<TelemetryGuard, AppErr
         .parse(&cfg.level)
         .map_err(|e| AppError::Runtime(format!("log.level `{}` is not valid: {e}", cfg.level)))?;
 
+    let mut console_guard = None;
     let console = match target {
         LogTarget::Stdout => {
-            format_layer(cfg.format, std::io::stdout().is_terminal(), std::io::stdout)
+            let ansi = std::io::stdout().is_terminal();
+            let (writer, g) = buffered(std::io::stdout());
+            console_guard = Some(g);
+            format_layer(cfg.format, ansi, writer)
         }
         LogTarget::Stderr => {
             format_layer(cfg.format, std::io::stderr().is_terminal(), std::io::stderr)
@@ -61,7 +72,10 @@ pub fn init(cfg: &LogConfig, target: LogTarget) -> Result<TelemetryGuard, AppErr
         .with(filter)
         .try_init()
         .map_err(|e| AppError::Runtime(format!("cannot install the logger: {e}")))?;
-    Ok(TelemetryGuard { _file: guard })
+    Ok(TelemetryGuard {
+        _file: guard,
+        _console: console_guard,
+    })
 }
 
 fn format_layer<W>(format: LogFormat, ansi: bool, writer: W) -> BoxedLayer
@@ -103,5 +117,16 @@ fn file_writer(
         .filename_prefix(name.to_string_lossy().into_owned())
         .build(&dir)
         .map_err(|e| AppError::Runtime(format!("cannot open log file {}: {e}", file.display())))?;
-    Ok(tracing_appender::non_blocking(appender))
+    Ok(buffered(appender))
+}
+
+/// A non-blocking, non-lossy writer over `w`, written through a buffer that the background
+/// thread flushes whenever it has drained the queue.
+fn buffered<W: std::io::Write + Send + 'static>(
+    w: W,
+) -> (tracing_appender::non_blocking::NonBlocking, WorkerGuard) {
+    tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("llmo-log-writer")
+        .finish(std::io::BufWriter::with_capacity(64 * 1024, w))
 }

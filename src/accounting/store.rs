@@ -129,9 +129,8 @@ async fn rollup_for_update(
     }
 }
 
-/// Multi-row INSERTs on MySQL/PostgreSQL. On SQLite, whose diesel batch insert cannot take
-/// nullable columns, row by row — all in one hop to the connection's blocking thread, where
-/// each prepared-statement insert costs microseconds.
+/// Multi-row INSERTs of up to `INSERT_CHUNK` rows; on SQLite in one hop to the
+/// connection's blocking thread.
 async fn insert_logs(
     c: &mut Conn<'_>,
     logs: &[NewRequestLog],
@@ -140,9 +139,9 @@ async fn insert_logs(
         Conn::Sqlite(c) => {
             let rows = logs.to_vec();
             c.spawn_blocking(move |conn| {
-                for row in &rows {
+                for chunk in rows.chunks(INSERT_CHUNK) {
                     diesel::RunQueryDsl::execute(
-                        diesel::insert_into(request_logs::table).values(row),
+                        diesel::insert_into(request_logs::table).values(chunk),
                         conn,
                     )?;
                 }

@@ -174,9 +174,12 @@ pub struct ClientKeyWrite {
     pub updated_at: NaiveDateTime,
 }
 
-/// A request log as inserted by the accounting writer (`id` from the database).
+/// A request log as inserted by the accounting writer (`id` from the database). `None` is
+/// written as NULL, not DEFAULT (every nullable column's default is NULL anyway): SQLite has
+/// no DEFAULT in a multi-row VALUES list, and diesel batches SQLite inserts only so.
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = super::schema::request_logs)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewRequestLog {
     pub request_id: String,
     pub created_at: NaiveDateTime,

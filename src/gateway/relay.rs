@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -31,6 +31,32 @@ use crate::providers::encode::ClientEncoder;
 use crate::providers::openai::{self, Usage};
 use crate::providers::sse::SseEvent;
 use crate::providers::tokens;
+
+/// What the relay reads of a chunk on the pass-through path. `usage` is `Some` when the key
+/// is there at all, even as `null` (the full path removes it from chunks the client did not
+/// ask usage for).
+#[derive(serde::Deserialize)]
+struct LightChunk {
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
+    #[serde(default, deserialize_with = "present")]
+    usage: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    choices: Option<Vec<LightChoice>>,
+}
+
+#[derive(serde::Deserialize)]
+struct LightChoice {
+    #[serde(default)]
+    finish_reason: Option<serde::de::IgnoredAny>,
+}
+
+/// `Some` for a key that is present, whatever its value (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde::de::IgnoredAny>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
+}
 
 /// How a relayed stream ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -240,6 +266,22 @@ impl Relay {
         if ev.data.is_empty() {
             return;
         }
+        if self.passes_through() {
+            if let Ok(light) = serde_json::from_str::<LightChunk>(&ev.data) {
+                if light.error.is_none() && light.usage.is_none() {
+                    // The usual chunk: read what the relay tracks, pass the bytes on.
+                    self.events += 1;
+                    if light.choices.iter().flatten().any(|c| c.finish_reason.is_some()) {
+                        self.saw_finish = true;
+                    }
+                    out.put_slice(b"data: ");
+                    out.put_slice(ev.data.as_bytes());
+                    out.put_slice(b"\n\n");
+                    return;
+                }
+            }
+            // An error, a usage chunk or not JSON: the full path says what it is.
+        }
         let Ok(mut value) = serde_json::from_str::<Value>(&ev.data) else {
             self.fail(
                 FailureClass::Malformed,
@@ -299,6 +341,14 @@ impl Relay {
         }
         let raw = (!changed).then_some(ev.data.as_str());
         self.encoder.chunk(&value, raw, out);
+    }
+
+    /// Whether a chunk without `error` and `usage` goes to the client byte for byte: an
+    /// OpenAI client, no model name to present, no completion text to count.
+    fn passes_through(&self) -> bool {
+        matches!(self.encoder, ClientEncoder::OpenAi)
+            && self.opts.present_model.is_none()
+            && self.served.prompt_estimate.is_none()
     }
 
     /// Ends the stream with one error event (no `[DONE]`) and marks the target.
