@@ -17,6 +17,8 @@ use crate::db::Db;
 
 /// Rows per INSERT statement (24 columns: well under SQLite's variable limit).
 const INSERT_CHUNK: usize = 400;
+/// The largest SQLite INSERT (a power of two, see `sqlite_chunk`).
+const SQLITE_CHUNK: usize = 256;
 
 fn clamp_i32(v: u64) -> i32 {
     v.min(i32::MAX as u64) as i32
@@ -129,6 +131,15 @@ async fn rollup_for_update(
     }
 }
 
+/// Rows in the next SQLite INSERT: a power of two up to `SQLITE_CHUNK`. The statement
+/// cache keys on the SQL text, so a batch of any size reuses at most a handful of prepared
+/// statements instead of parsing a new 24-column × N-row statement (measured: a fifth of the
+/// writer's CPU went to SQLite's parser).
+fn sqlite_chunk(remaining: usize) -> usize {
+    let n = remaining.min(SQLITE_CHUNK);
+    1 << (usize::BITS - 1 - n.leading_zeros())
+}
+
 /// Multi-row INSERTs of up to `INSERT_CHUNK` rows; on SQLite in one hop to the
 /// connection's blocking thread.
 async fn insert_logs(
@@ -139,11 +150,14 @@ async fn insert_logs(
         Conn::Sqlite(c) => {
             let rows = logs.to_vec();
             c.spawn_blocking(move |conn| {
-                for chunk in rows.chunks(INSERT_CHUNK) {
+                let mut rest = rows.as_slice();
+                while !rest.is_empty() {
+                    let (chunk, tail) = rest.split_at(sqlite_chunk(rest.len()));
                     diesel::RunQueryDsl::execute(
                         diesel::insert_into(request_logs::table).values(chunk),
                         conn,
                     )?;
+                    rest = tail;
                 }
                 Ok(())
             })
@@ -450,4 +464,23 @@ impl super::stats::Names for IdNames {
 
 fn find(list: &[(i64, String)], id: i64) -> Option<String> {
     list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sqlite_chunk, SQLITE_CHUNK};
+
+    #[test]
+    fn sqlite_inserts_come_in_power_of_two_sizes_that_cover_the_batch() {
+        for n in 1..=1000 {
+            let (mut left, mut sizes) = (n, std::collections::HashSet::new());
+            while left > 0 {
+                let c = sqlite_chunk(left);
+                assert!(c.is_power_of_two() && c <= SQLITE_CHUNK && c <= left);
+                sizes.insert(c);
+                left -= c;
+            }
+            assert!(sizes.len() <= 9);
+        }
+    }
 }
