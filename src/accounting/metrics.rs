@@ -176,9 +176,7 @@ struct Handles {
 impl Handles {
     fn register(protocol: &'static str, model: &str, provider: &str, status: u16) -> Handles {
         let (m, p) = (model.to_string(), provider.to_string());
-        let tokens = |kind: &'static str| {
-            counter!("llmo_tokens_total", "model" => m.clone(), "provider" => p.clone(), "type" => kind)
-        };
+        let tokens = |kind: &'static str| counter!("llmo_tokens_total", "model" => m.clone(), "provider" => p.clone(), "type" => kind);
         Handles {
             requests: counter!("llmo_requests_total", "protocol" => protocol, "model" => m.clone(),
                                "provider" => p.clone(), "status" => status.to_string()),
@@ -204,7 +202,13 @@ thread_local! {
     static HANDLES: RefCell<(String, HashMap<String, Handles>)> = RefCell::new((String::new(), HashMap::new()));
 }
 
-fn with_handles(protocol: &'static str, model: &str, provider: &str, status: u16, f: impl FnOnce(&Handles)) {
+fn with_handles(
+    protocol: &'static str,
+    model: &str,
+    provider: &str,
+    status: u16,
+    f: impl FnOnce(&Handles),
+) {
     HANDLES.with(|cell| {
         let (buf, map) = &mut *cell.borrow_mut();
         buf.clear();

@@ -484,7 +484,9 @@ mod tests {
         for n in 0..=1000usize {
             let rows: Vec<usize> = (0..n).collect();
             let pieces: Vec<&[usize]> = chunks(&rows).collect();
-            assert!(pieces.iter().all(|c| c.len().is_power_of_two() && c.len() <= MAX_CHUNK));
+            assert!(pieces
+                .iter()
+                .all(|c| c.len().is_power_of_two() && c.len() <= MAX_CHUNK));
             assert_eq!(pieces.concat(), rows);
             let sizes: std::collections::HashSet<usize> = pieces.iter().map(|c| c.len()).collect();
             assert!(sizes.len() <= 9);

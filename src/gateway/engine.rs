@@ -208,11 +208,7 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(
-        config: &GatewayConfig,
-        health: Arc<HealthRegistry>,
-        clients: PerThread,
-    ) -> Gateway {
+    pub fn new(config: &GatewayConfig, health: Arc<HealthRegistry>, clients: PerThread) -> Gateway {
         Gateway {
             health,
             clients,
@@ -478,9 +474,9 @@ impl Gateway {
             // Unparseable: reqwest reports it as it would (classified as a transport error).
             None => client.post(&call.url),
         }
-            .header(call.auth.0, auth)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("x-request-id", &job.request_id);
+        .header(call.auth.0, auth)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header("x-request-id", &job.request_id);
         for (k, v) in &call.headers {
             req = req.header(*k, v.as_str());
         }
@@ -697,13 +693,10 @@ fn light_answer(job: &Job, wire: &translate::Wire, body: &[u8]) -> Option<Result
     }
     // serde would also read a struct from a JSON array.
     let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    let Ok(light) = serde_json::from_slice::<Light>(body).map_err(drop).and_then(|l| {
-        if is_object {
-            Ok(l)
-        } else {
-            Err(())
-        }
-    }) else {
+    let Ok(light) = serde_json::from_slice::<Light>(body)
+        .map_err(drop)
+        .and_then(|l| if is_object { Ok(l) } else { Err(()) })
+    else {
         return Some(Err(Failure::of(FailureClass::Malformed)));
     };
     if light.error.is_some() {

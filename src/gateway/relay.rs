@@ -271,7 +271,12 @@ impl Relay {
                 if light.error.is_none() && light.usage.is_none() {
                     // The usual chunk: read what the relay tracks, pass the bytes on.
                     self.events += 1;
-                    if light.choices.iter().flatten().any(|c| c.finish_reason.is_some()) {
+                    if light
+                        .choices
+                        .iter()
+                        .flatten()
+                        .any(|c| c.finish_reason.is_some())
+                    {
                         self.saw_finish = true;
                     }
                     out.put_slice(b"data: ");

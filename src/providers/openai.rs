@@ -153,7 +153,10 @@ impl Serialize for Prepared<'_> {
             m.serialize_entry("model", self.model)?;
         }
         if self.add_usage && !usage_written {
-            m.serialize_entry("stream_options", &serde_json::json!({"include_usage": true}))?;
+            m.serialize_entry(
+                "stream_options",
+                &serde_json::json!({"include_usage": true}),
+            )?;
         }
         if let Some(max) = self.max_tokens {
             m.serialize_entry("max_tokens", &max)?;
