@@ -24,7 +24,8 @@ use tracing_subscriber::{EnvFilter, Layer, Registry};
 use crate::config::{LogConfig, LogFormat};
 use crate::error::AppError;
 
-/// Keeps the background file writer alive; dropping it flushes the log file.
+/// Keeps the background log writers (console of `serve`, log file) alive; dropping it flushes
+/// them.
 pub struct TelemetryGuard {
     _file: Option<WorkerGuard>,
     _console: Option<WorkerGuard>,

@@ -2,7 +2,7 @@
 //!
 //! Handlers call [`Recorder::record`], which never waits: when the queue is full the record
 //! is dropped and counted (metric + a warning at most every 10 s). The task writes when a
-//! batch is full or every `log.flush_interval`, and drains the queue on shutdown. A failed
+//! batch is full or every `request_log.flush_interval`, and drains the queue on shutdown. A failed
 //! write is retried (the batch stays in hand) with a growing pause, so a database outage
 //! costs queue space, then drops — never a waiting request.
 //!
@@ -151,12 +151,9 @@ async fn run(
                 _ = tick.tick() => {}
             }
         }
+        // (The queue-depth gauge is set when /metrics is scraped.)
         let mut buf = queue.take(spare);
-        metrics.set_queue_depth(0);
-        if !buf.is_empty() {
-            flush_all(&db, &mut buf, batch_size, &metrics, stopping).await;
-        }
-        buf.clear();
+        flush_all(&db, &mut buf, batch_size, &metrics, stopping).await;
         spare = buf;
         if stopping {
             // Anything queued while the last batch was written goes too.
@@ -167,7 +164,7 @@ async fn run(
     }
 }
 
-/// Writes `buf` in batches of `batch` records.
+/// Writes `buf` in batches of `batch` records and empties it (keeping its capacity).
 async fn flush_all(
     db: &Db,
     buf: &mut Vec<RequestRecord>,

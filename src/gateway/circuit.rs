@@ -488,7 +488,7 @@ mod tests {
         }
         b.record(t, false);
         assert_eq!(b.phase(), Phase::Closed, "1 of 6 in the window");
-        // A million outcomes cost no memory: the window is a fixed array.
+        // A million outcomes are counts in the fixed array, nothing per outcome.
         for _ in 0..1_000_000 {
             b.record(t, true);
         }

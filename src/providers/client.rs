@@ -27,9 +27,9 @@ pub fn build(connect_timeout: Duration) -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot build the upstream HTTP client: {e}"))
 }
 
-/// One client per thread, built on a thread's first request (same settings as `build`,
-/// which has already succeeded once for `new`, so a later build failing is not expected;
-/// the shared client stands in if it does).
+/// One client per thread, built on a thread's first request with the settings of `build`.
+/// `shared` (built by `build` already, so a later build failing is not expected) stands in
+/// if one does.
 pub struct PerThread {
     id: usize,
     connect_timeout: Duration,
@@ -44,12 +44,12 @@ thread_local! {
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
 impl PerThread {
-    pub fn new(connect_timeout: Duration) -> Result<PerThread, String> {
-        Ok(PerThread {
+    pub fn new(connect_timeout: Duration, shared: reqwest::Client) -> PerThread {
+        PerThread {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             connect_timeout,
-            shared: build(connect_timeout)?,
-        })
+            shared,
+        }
     }
 
     /// This thread's client (a cheap handle: reqwest clients are reference-counted).
