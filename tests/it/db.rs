@@ -27,7 +27,7 @@ backend_tests!(
 );
 
 /// How many migrations the binary embeds (per backend).
-const MIGRATIONS: usize = 2;
+const MIGRATIONS: usize = 3;
 
 async fn migrating_an_empty_database_applies_every_migration_once(t: TestDb) -> TestResult {
     let db = t.connect().await;
@@ -743,5 +743,45 @@ async fn sqlite_creates_missing_directories_and_enables_wal() -> TestResult {
         diesel::sql_query("PRAGMA journal_mode").get_result::<Mode>(conn).await?.journal_mode
     });
     assert_eq!(mode, "wal");
+    Ok(())
+}
+
+/// The `status=error` and `status=<code>` listings are phrased so that SQLite can use the
+/// partial failure indexes (it matches an index's WHERE word for word): without them it scanned
+/// every row for "failures only".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failure_listings_use_the_partial_indexes_on_sqlite() -> TestResult {
+    use llm_orchestrator::accounting::store::{FAILED, FAILED_STATUS};
+    #[derive(QueryableByName)]
+    struct Plan {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+    let t = TestDb::sqlite();
+    let db = t.migrated().await;
+    let cases = [
+        (format!("({FAILED})"), "idx_request_logs_failed_id"),
+        (
+            format!("status_code = 502 AND ({FAILED_STATUS})"),
+            "idx_request_logs_failed_status_id",
+        ),
+        (
+            "error_class = 'upstream_5xx'".to_string(),
+            "idx_request_logs_failed_class_id",
+        ),
+    ];
+    for (cond, index) in cases {
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT id FROM request_logs WHERE {cond} ORDER BY id DESC LIMIT 51"
+        );
+        let plan = with_conn!(db, conn => {
+            diesel::sql_query(sql.as_str()).load::<Plan>(conn).await?
+        });
+        let plan: Vec<String> = plan.into_iter().map(|p| p.detail).collect();
+        assert!(
+            plan.iter().any(|d| d.contains(index)),
+            "{cond}: expected {index} in the plan, got {plan:?}"
+        );
+    }
     Ok(())
 }
