@@ -89,25 +89,30 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
     }));
 }
 
-/// What `routes` serves besides the fixed table. Built once per process and shared by the
-/// workers (each actix worker builds its own app: anything big here would be copied per CPU).
-#[derive(Clone, Default)]
+/// What `routes` serves besides the fixed table.
+#[derive(Clone, Copy, Default)]
 pub struct RouteOptions {
-    /// The OpenAPI document, serialized: `/openapi.json` and the `/docs` page are served.
-    pub openapi: Option<web::Bytes>,
+    /// `/openapi.json` and the `/docs` page are served.
+    pub docs: bool,
     /// `/metrics` on this app, behind the admin key.
     pub metrics: bool,
 }
 
 impl RouteOptions {
     pub fn new(docs: bool, metrics: bool) -> RouteOptions {
-        RouteOptions {
-            openapi: docs.then(|| {
-                web::Bytes::from(serde_json::to_vec(&openapi::document()).unwrap_or_default())
-            }),
-            metrics,
-        }
+        RouteOptions { docs, metrics }
     }
+}
+
+/// The OpenAPI document, serialized on its first request and then kept: most servers never
+/// serve it, and building it touches much code and memory (~2 MiB of idle RSS when it was
+/// built at start-up).
+fn openapi_json() -> web::Bytes {
+    static DOC: std::sync::OnceLock<web::Bytes> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        web::Bytes::from(serde_json::to_vec(&openapi::document()).unwrap_or_default())
+    })
+    .clone()
 }
 
 /// The route table. `serve` wraps it with [`middleware::request_context`].
@@ -120,17 +125,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, opts: &RouteOptions) {
                 .route(web::get().to(metrics::metrics)),
         );
     }
-    if let Some(doc) = &opts.openapi {
-        let doc = doc.clone();
+    if opts.docs {
         cfg.route(
             "/openapi.json",
-            web::get().to(move || {
-                let doc = doc.clone();
-                async move {
-                    actix_web::HttpResponse::Ok()
-                        .content_type("application/json")
-                        .body(doc)
-                }
+            web::get().to(|| async {
+                actix_web::HttpResponse::Ok()
+                    .content_type("application/json")
+                    .body(openapi_json())
             }),
         )
         .route(
