@@ -189,8 +189,8 @@ macro_rules! insert_chunk {
     }};
 }
 
-/// Multi-row INSERTs (see `chunk_len`); on SQLite in one hop to the connection's blocking
-/// thread.
+/// Multi-row INSERTs (see `chunk_len`; on SQLite in one hop to the connection's blocking
+/// thread), and on PostgreSQL one INSERT from arrays (`insert_logs_pg`).
 async fn insert_logs(
     c: &mut Conn<'_>,
     logs: &Arc<Vec<NewRequestLog>>,
@@ -217,15 +217,61 @@ async fn insert_logs(
                     .await?);
             }
         }
-        Conn::Postgres(c) => {
-            for chunk in chunks(logs) {
-                insert_chunk!(chunk, rows => diesel::insert_into(request_logs::table)
-                    .values(rows)
-                    .execute(&mut **c)
-                    .await?);
-            }
-        }
+        Conn::Postgres(c) => insert_logs_pg(c, logs).await?,
     }
+    Ok(())
+}
+
+/// PostgreSQL: the batch in one `INSERT … SELECT FROM unnest(…)` with one array parameter per
+/// column. A multi-row VALUES list makes the server set up an expression for each of its
+/// 24 × N parameters on every execution (a profile of the backend showed a fifth of its CPU
+/// there and in parsing); 24 arrays cost it the same whatever the batch size.
+async fn insert_logs_pg(
+    c: &mut diesel_async::AsyncPgConnection,
+    logs: &[NewRequestLog],
+) -> Result<(), diesel::result::Error> {
+    use diesel::sql_types::{Array, BigInt, Bool, Double, Integer, Nullable, Text, Timestamp};
+    type Opt<T> = Array<Nullable<T>>;
+    fn col<'a, T>(logs: &'a [NewRequestLog], f: impl Fn(&'a NewRequestLog) -> T) -> Vec<T> {
+        logs.iter().map(f).collect()
+    }
+    diesel::sql_query(
+        "INSERT INTO request_logs (request_id, created_at, client_key_id, client_ip, protocol, \
+         endpoint, model, provider_id, provider_name, upstream_model, route_id, attempts, \
+         attempt_detail, status_code, error_class, error_message, latency_ms, ttft_ms, \
+         prompt_tokens, completion_tokens, cached_tokens, tokens_estimated, cost, stream) \
+         SELECT * FROM unnest($1::text[], $2::timestamp[], $3::bigint[], $4::text[], \
+         $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], \
+         $11::bigint[], $12::int[], $13::text[], $14::int[], $15::text[], $16::text[], \
+         $17::int[], $18::int[], $19::int[], $20::int[], $21::int[], $22::bool[], \
+         $23::float8[], $24::bool[])",
+    )
+    .bind::<Array<Text>, _>(col(logs, |r| r.request_id.as_str()))
+    .bind::<Array<Timestamp>, _>(col(logs, |r| r.created_at))
+    .bind::<Opt<BigInt>, _>(col(logs, |r| r.client_key_id))
+    .bind::<Array<Text>, _>(col(logs, |r| r.client_ip.as_str()))
+    .bind::<Array<Text>, _>(col(logs, |r| r.protocol.as_str()))
+    .bind::<Array<Text>, _>(col(logs, |r| r.endpoint.as_str()))
+    .bind::<Array<Text>, _>(col(logs, |r| r.model.as_str()))
+    .bind::<Opt<BigInt>, _>(col(logs, |r| r.provider_id))
+    .bind::<Opt<Text>, _>(col(logs, |r| r.provider_name.as_deref()))
+    .bind::<Opt<Text>, _>(col(logs, |r| r.upstream_model.as_deref()))
+    .bind::<Opt<BigInt>, _>(col(logs, |r| r.route_id))
+    .bind::<Array<Integer>, _>(col(logs, |r| r.attempts))
+    .bind::<Array<Text>, _>(col(logs, |r| r.attempt_detail.as_str()))
+    .bind::<Array<Integer>, _>(col(logs, |r| r.status_code))
+    .bind::<Opt<Text>, _>(col(logs, |r| r.error_class.as_deref()))
+    .bind::<Opt<Text>, _>(col(logs, |r| r.error_message.as_deref()))
+    .bind::<Array<Integer>, _>(col(logs, |r| r.latency_ms))
+    .bind::<Opt<Integer>, _>(col(logs, |r| r.ttft_ms))
+    .bind::<Opt<Integer>, _>(col(logs, |r| r.prompt_tokens))
+    .bind::<Opt<Integer>, _>(col(logs, |r| r.completion_tokens))
+    .bind::<Opt<Integer>, _>(col(logs, |r| r.cached_tokens))
+    .bind::<Array<Bool>, _>(col(logs, |r| r.tokens_estimated))
+    .bind::<Opt<Double>, _>(col(logs, |r| r.cost))
+    .bind::<Array<Bool>, _>(col(logs, |r| r.stream))
+    .execute(c)
+    .await?;
     Ok(())
 }
 
