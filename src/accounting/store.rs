@@ -335,7 +335,8 @@ pub async fn write_batch(db: &Db, records: &[RequestRecord]) -> Result<(), Store
 
 /// The condition of the partial index over failed requests (`idx_request_logs_failed_id`,
 /// migration 000004 on SQLite and PostgreSQL), word for word: `status=error` listings filter
-/// with it so that SQLite pages the failures alone instead of scanning every success.
+/// with it so that SQLite pages the failures alone instead of scanning every success. Put it
+/// in parentheses in a query: it is an OR, and diesel joins filters with a bare AND.
 pub const FAILED: &str = "status_code >= 400 OR error_class IS NOT NULL";
 /// The condition of `idx_request_logs_failed_status_id`, added to `status=<code ≥ 400>`.
 pub const FAILED_STATUS: &str = "status_code >= 400";
@@ -370,28 +371,47 @@ pub async fn list_logs(
     f: &LogFilter,
     limit: i64,
 ) -> Result<(Vec<RequestLogListRow>, Option<i64>), StoreError> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
     use request_logs as l;
+    // A listing of failures is best driven by the small failure indexes. SQLite has no
+    // statistics for them and would rather walk another matching index — the model's holds
+    // nearly every row: 0.5 s on 1.4M rows for `status=error&model=X`. A unary `+` keeps a
+    // column's own index out of SQLite's plan (the others plan with statistics).
+    let failures_first = matches!(db.backend(), crate::db::Backend::Sqlite)
+        && (f.error_class.is_some()
+            || matches!(f.status, Some(StatusFilter::Error))
+            || matches!(f.status, Some(StatusFilter::Code(code)) if code >= 400));
     let mut pooled = crate::catalog::store::conn::PooledConn::get(db).await?;
     let c = &mut pooled.conn();
     let rows: Vec<RequestLogListRow> = on!(c, c => {
         let mut q = l::table.select(RequestLogListRow::as_select()).into_boxed();
+        // `column op value`, or `+column op value` when `failures_first`.
+        macro_rules! cmp {
+            ($col:expr, $method:ident, $sql:literal, $ty:ty, $v:expr) => {
+                q = if failures_first {
+                    q.filter(sql::<Bool>(concat!("+", $sql)).bind::<$ty, _>($v))
+                } else {
+                    q.filter($col.$method($v))
+                }
+            };
+        }
         if let Some(t) = f.since {
-            q = q.filter(l::created_at.ge(to_db_time(t)));
+            cmp!(l::created_at, ge, "created_at >= ", Timestamp, to_db_time(t));
         }
         if let Some(t) = f.until {
-            q = q.filter(l::created_at.lt(to_db_time(t)));
+            cmp!(l::created_at, lt, "created_at < ", Timestamp, to_db_time(t));
         }
         if let Some(m) = &f.model {
-            q = q.filter(l::model.eq(m.clone()));
+            cmp!(l::model, eq, "model = ", Text, m.clone());
         }
         if let Some(p) = f.provider_id {
-            q = q.filter(l::provider_id.eq(p));
+            cmp!(l::provider_id, eq, "provider_id = ", BigInt, p);
         }
         if let Some(r) = f.route_id {
-            q = q.filter(l::route_id.eq(r));
+            cmp!(l::route_id, eq, "route_id = ", BigInt, r);
         }
         if let Some(k) = f.client_key_id {
-            q = q.filter(l::client_key_id.eq(k));
+            cmp!(l::client_key_id, eq, "client_key_id = ", BigInt, k);
         }
         // The failure indexes are partial (see `FAILED`): SQLite uses one only when the query
         // states its condition in the same words, literal included (a bound 400 would not
@@ -400,14 +420,14 @@ pub async fn list_logs(
             Some(StatusFilter::Code(code)) => {
                 q = q.filter(l::status_code.eq(*code));
                 if *code >= 400 {
-                    q = q.filter(sql::<Bool>(FAILED_STATUS));
+                    q = q.filter(sql::<Bool>(&format!("({FAILED_STATUS})")));
                 }
             }
             Some(StatusFilter::Success) => {
                 q = q.filter(l::status_code.lt(400)).filter(l::error_class.is_null())
             }
             Some(StatusFilter::Error) => {
-                q = q.filter(sql::<Bool>(FAILED))
+                q = q.filter(sql::<Bool>(&format!("({FAILED})")))
             }
             None => {}
         }

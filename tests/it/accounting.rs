@@ -381,6 +381,9 @@ fn logs_filter_and_page_and_client_ips_come_from_trusted_proxies_only() {
     assert_eq!(via_b[0]["attempts"], 2);
     assert_eq!(via_b[0]["attempt_detail"][0]["class"], "upstream_5xx");
     assert_eq!(all_logs(&gw, "&status=error").len(), 1);
+    assert_eq!(all_logs(&gw, "&status=error&model=unknown-model").len(), 1);
+    assert_eq!(all_logs(&gw, "&status=error&model=m").len(), 0);
+    assert_eq!(all_logs(&gw, "&status=404&provider_id=2").len(), 0);
     assert_eq!(all_logs(&gw, "&status=404").len(), 1);
     assert_eq!(all_logs(&gw, "&error_class=model_not_found").len(), 1);
     assert_eq!(all_logs(&gw, "&model=m&status=success").len(), 6);
