@@ -59,8 +59,12 @@ pub struct Flusher {
     thread: Option<JoinHandle<()>>,
 }
 
-/// A buffer over `out` and the thread that writes it; `name` names the thread.
-pub fn line_buffer<W: Write + Send + 'static>(out: W, name: &str) -> (LineBuffer, Flusher) {
+/// A buffer over `out` and the thread that writes it; `name` names the thread. Fails only
+/// when the thread cannot be started (without it, logging would stop at `CAPACITY`).
+pub fn line_buffer<W: Write + Send + 'static>(
+    out: W,
+    name: &str,
+) -> std::io::Result<(LineBuffer, Flusher)> {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             buf: Vec::with_capacity(FLUSH_SOON),
@@ -75,14 +79,13 @@ pub fn line_buffer<W: Write + Send + 'static>(out: W, name: &str) -> (LineBuffer
         let shared = shared.clone();
         std::thread::Builder::new()
             .name(name.to_string())
-            .spawn(move || write_out(&shared, out))
-            .ok()
+            .spawn(move || write_out(&shared, out))?
     };
     let flusher = Flusher {
         shared: shared.clone(),
-        thread,
+        thread: Some(thread),
     };
-    (LineBuffer { shared }, flusher)
+    Ok((LineBuffer { shared }, flusher))
 }
 
 /// The background thread: waits for a first line, lets a batch gather for FLUSH_DELAY (less
@@ -211,7 +214,7 @@ mod tests {
     fn lines_from_many_threads_arrive_whole_in_batches_and_the_rest_at_drop() {
         use tracing_subscriber::fmt::MakeWriter;
         let sink = Sink::default();
-        let (lines, flusher) = line_buffer(sink.clone(), "test-log-writer");
+        let (lines, flusher) = line_buffer(sink.clone(), "test-log-writer").unwrap();
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let lines = lines.clone();
@@ -249,7 +252,7 @@ mod tests {
     fn a_quiet_line_is_written_within_the_delay_without_a_drop() {
         use tracing_subscriber::fmt::MakeWriter;
         let sink = Sink::default();
-        let (lines, _flusher) = line_buffer(sink.clone(), "test-log-writer");
+        let (lines, _flusher) = line_buffer(sink.clone(), "test-log-writer").unwrap();
         lines.make_writer().write_all(b"one line\n").unwrap();
         let t = std::time::Instant::now();
         while sink.data.lock().unwrap().is_empty() {

@@ -54,7 +54,7 @@ pub fn init(cfg: &LogConfig, target: LogTarget) -> Result<TelemetryGuard, AppErr
     let console = match target {
         LogTarget::Stdout => {
             let ansi = std::io::stdout().is_terminal();
-            let (writer, g) = buffered(std::io::stdout());
+            let (writer, g) = buffered(std::io::stdout())?;
             console_guard = Some(g);
             format_layer(cfg.format, ansi, writer)
         }
@@ -121,10 +121,11 @@ fn file_writer(
         .filename_prefix(name.to_string_lossy().into_owned())
         .build(&dir)
         .map_err(|e| AppError::Runtime(format!("cannot open log file {}: {e}", file.display())))?;
-    Ok(buffered(appender))
+    buffered(appender)
 }
 
 /// A buffered, non-lossy writer over `w` with its background thread (see `line_buffer`).
-fn buffered<W: std::io::Write + Send + 'static>(w: W) -> (LineBuffer, Flusher) {
+fn buffered<W: std::io::Write + Send + 'static>(w: W) -> Result<(LineBuffer, Flusher), AppError> {
     line_buffer::line_buffer(w, "llmo-log-writer")
+        .map_err(|e| AppError::io("cannot start the log writer thread", e))
 }
