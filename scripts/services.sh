@@ -19,17 +19,36 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 echo "redis: $(redis-cli -h 127.0.0.1 -p 6379 ping)"
 
-if ! mariadb-admin -h 127.0.0.1 -uroot ping >/dev/null 2>&1; then
+# Up: answers on its socket (as root, which any fresh install lets in) or over TCP.
+mariadb_up() { mariadb-admin -uroot ping || mariadb-admin -h 127.0.0.1 -uroot ping; }
+if ! mariadb_up >/dev/null 2>&1; then
   echo "starting mariadb"
   mkdir -p /run/mysqld && chown mysql: /run/mysqld 2>/dev/null || true
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
-  wait_until 60 mariadb-admin -h 127.0.0.1 -uroot ping
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+  wait_until 60 mariadb_up
+fi
+# A fresh Debian install lets root in through the Unix socket only; the tests log in over TCP
+# as root without a password.
+if ! mariadb -h 127.0.0.1 -uroot -e 'select 1' >/dev/null 2>&1; then
+  echo "mariadb: allowing root from 127.0.0.1 without a password (test machine)"
+  mariadb -uroot -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '';
+    GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES;"
 fi
 echo "mariadb: $(mariadb -h 127.0.0.1 -uroot -N -e 'select version()')"
 
+pg_version=$(ls /etc/postgresql | sort -V | tail -n1)
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
   echo "starting postgresql"
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start
+  pg_ctlcluster --skip-systemctl-redirect "$pg_version" main start
   wait_until 60 pg_isready -h 127.0.0.1 -p 5432
+fi
+# A fresh Debian install asks TCP clients for a password; the tests log in as postgres without
+# one. First matching pg_hba line wins, so trust for 127.0.0.1 goes on top.
+if ! psql -w -h 127.0.0.1 -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1; then
+  echo "postgresql: trusting 127.0.0.1 (test machine)"
+  hba=/etc/postgresql/$pg_version/main/pg_hba.conf
+  sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+  pg_ctlcluster --skip-systemctl-redirect "$pg_version" main reload
+  wait_until 30 psql -w -h 127.0.0.1 -U postgres -d postgres -Atc 'select 1'
 fi
 echo "postgresql: $(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'show server_version')"
