@@ -161,30 +161,17 @@ fn chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
 /// Runs `$insert` with `$rows` bound to the chunk as a `&[NewRequestLog; N]` of its size (one
 /// of `chunk_len`'s), so the statement has a static query id and is cached.
 macro_rules! insert_chunk {
-    ($chunk:expr, $rows:ident => $insert:expr) => {{
+    ($chunk:expr, $rows:ident => $insert:expr) => {
+        insert_chunk!(@sizes $chunk, $rows => $insert; 256, 64, 16, 4, 1)
+    };
+    (@sizes $chunk:expr, $rows:ident => $insert:expr; $($n:literal),+) => {{
         let chunk: &[NewRequestLog] = $chunk;
         match chunk.len() {
-            256 => {
-                let $rows: &[NewRequestLog; 256] = chunk.try_into().expect("chunk of 256");
+            $($n => {
+                let $rows: &[NewRequestLog; $n] = chunk.try_into().expect("length checked");
                 $insert
-            }
-            64 => {
-                let $rows: &[NewRequestLog; 64] = chunk.try_into().expect("chunk of 64");
-                $insert
-            }
-            16 => {
-                let $rows: &[NewRequestLog; 16] = chunk.try_into().expect("chunk of 16");
-                $insert
-            }
-            4 => {
-                let $rows: &[NewRequestLog; 4] = chunk.try_into().expect("chunk of 4");
-                $insert
-            }
-            n => {
-                debug_assert_eq!(n, 1, "chunk_len makes powers of four");
-                let $rows: &[NewRequestLog; 1] = chunk[..1].try_into().expect("chunk of 1");
-                $insert
-            }
+            })+
+            n => unreachable!("chunk_len makes chunks of 256, 64, 16, 4 or 1 rows, not {n}"),
         }
     }};
 }

@@ -232,7 +232,9 @@ pub fn usage(v: &Value) -> Option<Usage> {
 
 /// A `usage` object read; `None` when it is not an object.
 pub fn usage_object(u: &Value) -> Option<Usage> {
-    let u = Some(u).filter(|u| u.is_object())?;
+    if !u.is_object() {
+        return None;
+    }
     let n = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
     Some(Usage {
         prompt_tokens: n("/prompt_tokens"),

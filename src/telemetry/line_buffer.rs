@@ -26,10 +26,6 @@ const CAPACITY: usize = 4 * 1024 * 1024;
 
 struct State {
     buf: Vec<u8>,
-    /// The writer has been told of this batch's first line / that it passed FLUSH_SOON
-    /// (each said once per batch: a notify is a syscall).
-    called: bool,
-    hurried: bool,
     stopping: bool,
 }
 
@@ -68,8 +64,6 @@ pub fn line_buffer<W: Write + Send + 'static>(
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             buf: Vec::with_capacity(FLUSH_SOON),
-            called: false,
-            hurried: false,
             stopping: false,
         }),
         lines: Condvar::new(),
@@ -110,8 +104,6 @@ fn write_out<W: Write>(shared: &Shared, mut out: W) {
                 .0;
         }
         let mut batch = std::mem::replace(&mut state.buf, std::mem::take(&mut spare));
-        state.called = false;
-        state.hurried = false;
         drop(state);
         shared.room.notify_all();
         // A failed write has nowhere to be reported (this is the log); the lines are lost,
@@ -155,16 +147,11 @@ impl Write for LineWriter<'_> {
                 .wait(state)
                 .unwrap_or_else(|p| p.into_inner());
         }
+        // The writer is told of a batch's first line and of the line that takes it past
+        // FLUSH_SOON, once each (a notify is a syscall).
+        let before = state.buf.len();
         state.buf.extend_from_slice(line);
-        let mut call = false;
-        if !state.called {
-            state.called = true;
-            call = true;
-        }
-        if state.buf.len() >= FLUSH_SOON && !state.hurried {
-            state.hurried = true;
-            call = true;
-        }
+        let call = before == 0 || (before < FLUSH_SOON && state.buf.len() >= FLUSH_SOON);
         drop(state);
         if call {
             self.shared.lines.notify_one();

@@ -21,11 +21,10 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::config::{LogConfig, LogFormat};
-
-mod line_buffer;
-
 use crate::error::AppError;
 use line_buffer::{Flusher, LineBuffer};
+
+mod line_buffer;
 
 /// Keeps the background log writers (console of `serve`, log file) alive; dropping it flushes
 /// them.
