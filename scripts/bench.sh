@@ -15,8 +15,8 @@
 #   scripts/bench.sh --rss        # only the gateway's idle RSS under config variants
 #   scripts/bench.sh --all-databases   # add the request-log rows on MariaDB and PostgreSQL
 #
-# Builds (release, not the static build): the binary and examples/bench_upstream.rs (the mock)
-# and examples/loadgen.rs (load generator + report). Writes target/bench/results.{md,jsonl}
+# Builds the static release binary as shipped (scripts/build-static.sh), examples/bench_upstream.rs
+# (the mock) and examples/loadgen.rs (load generator + report). Writes target/bench/results.{md,jsonl}
 # (BENCH_OUT to change) and prints the table. Needs cargo, curl and nginx (installed with
 # apt-get when missing and run as root). Knobs (environment): LOADGEN_THREADS (2),
 # MOCK_THREADS (2), CHUNK_DELAY_MS (0, per SSE event of the mock), STREAM_CHUNKS (20),
@@ -76,13 +76,14 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 if [ "$build" = 1 ]; then
-  # Two invocations on purpose: built together, the binary would get the examples'
-  # dev-dependency features (tokio's test-util) and differ from the one that ships.
-  log "cargo build --release --bin llm-orchestrator; cargo build --release --example bench_upstream --example loadgen"
-  cargo build --locked --release --bin llm-orchestrator
+  # The binary that ships (static, linked in packaging/link-order.txt's order), then the
+  # examples on their own: built together, the binary would get the examples' dev-dependency
+  # features (tokio's test-util).
+  log "scripts/build-static.sh; cargo build --release --example bench_upstream --example loadgen"
+  bash "$repo/scripts/build-static.sh" >&2
   cargo build --locked --release --example bench_upstream --example loadgen
 fi
-bin=$target_dir/release/llm-orchestrator
+bin=$target_dir/x86_64-unknown-linux-gnu/release/llm-orchestrator
 mock_bin=$target_dir/release/examples/bench_upstream
 loadgen=$target_dir/release/examples/loadgen
 for f in "$bin" "$mock_bin" "$loadgen"; do [ -x "$f" ] || die "$f is missing (build it or drop --no-build)"; done
@@ -399,7 +400,7 @@ if [ "$rss_only" = 1 ]; then
     echo "# gateway idle RSS by configuration"
     echo
     machine_facts
-    echo "- release build (\`$bin\`), SQLite in a temp dir, environment cleared (as scripts/build-static.sh); VmRSS 1 s after the first /health; median of $reps starts"
+    echo "- static release build (\`$bin\`), SQLite in a temp dir, environment cleared (as scripts/build-static.sh); VmRSS 1 s after the first /health; median of $reps starts"
     echo
     echo "| configuration | VmRSS MiB | of it anonymous (heap, stacks) | of it file-backed (binary, libraries) | threads |"
     echo "|---|---|---|---|---|"

@@ -32,5 +32,11 @@ addr=$(grep -o 'listening on [0-9.:]*' "$tmp/log" | head -n1 | awk '{print $3}')
 [ -n "$addr" ] || { cat "$tmp/log"; exit 1; }
 "$bin" health --url "http://$addr"
 echo "serve RSS, idle on SQLite: $(awk '/VmRSS/{print $2" "$3}' /proc/$pid/status)"
+# The functions the server runs are linked first (build.rs, packaging/link-order.txt); a list
+# from another build or version is not an error, only the memory saving is lost.
+if command -v nm >/dev/null && command -v python3 >/dev/null; then
+  LINK_ORDER_BIN=$bin bash scripts/link-order.sh --check \
+    || echo "warning: rerun scripts/link-order.sh (idle RSS is several MiB higher without it)"
+fi
 kill -TERM $pid; wait $pid   # exits 0 after a graceful stop
 echo "static binary OK"
