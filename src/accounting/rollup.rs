@@ -150,18 +150,33 @@ pub fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Groups a batch of records into rollup increments.
 pub fn aggregate(records: &[RequestRecord]) -> HashMap<RollupKey, RollupValues> {
-    let mut out: HashMap<RollupKey, RollupValues> = HashMap::new();
+    // Grouped under borrowed keys first: a batch falls into a few groups, and an owned key per
+    // record would copy (and free) a model name per row.
+    type Key<'a> = (DateTime<Utc>, &'a str, i64, i64, i64);
+    let mut groups: HashMap<Key<'_>, RollupValues> = HashMap::new();
     for r in records {
-        let key = RollupKey {
-            hour: hour_of(r.created_at),
-            model: r.model_group.clone(),
-            provider_id: r.provider_id.unwrap_or(0),
-            route_id: r.route_id.unwrap_or(0),
-            client_key_id: r.client_key_id.unwrap_or(0),
-        };
-        out.entry(key).or_default().observe(r);
+        let key = (
+            hour_of(r.created_at),
+            r.model_group.as_str(),
+            r.provider_id.unwrap_or(0),
+            r.route_id.unwrap_or(0),
+            r.client_key_id.unwrap_or(0),
+        );
+        groups.entry(key).or_default().observe(r);
     }
-    out
+    groups
+        .into_iter()
+        .map(|((hour, model, provider_id, route_id, client_key_id), v)| {
+            let key = RollupKey {
+                hour,
+                model: model.to_string(),
+                provider_id,
+                route_id,
+                client_key_id,
+            };
+            (key, v)
+        })
+        .collect()
 }
 
 #[cfg(test)]

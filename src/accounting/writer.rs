@@ -164,7 +164,8 @@ async fn run(
     }
 }
 
-/// Writes `buf` in batches of `batch` records and empties it (keeping its capacity).
+/// Writes `buf` in batches of `batch` records and empties it (keeping its capacity). The
+/// records move into the batches (their strings become the rows' without a copy).
 async fn flush_all(
     db: &Db,
     buf: &mut Vec<RequestRecord>,
@@ -172,18 +173,16 @@ async fn flush_all(
     metrics: &Metrics,
     stopping: bool,
 ) {
-    let mut start = 0;
-    while start < buf.len() {
-        let end = buf.len().min(start + batch);
-        write_with_retry(db, &buf[start..end], metrics, stopping).await;
-        start = end;
+    while !buf.is_empty() {
+        let n = buf.len().min(batch);
+        let records = store::Batch::new(buf.drain(..n).collect());
+        write_with_retry(db, &records, metrics, stopping).await;
     }
-    buf.clear();
 }
 
 /// Writes `buf`. Retries with a growing pause; at shutdown, gives up after a few tries (and
 /// says how many records were lost) rather than hang the exit.
-async fn write_with_retry(db: &Db, buf: &[RequestRecord], metrics: &Metrics, stopping: bool) {
+async fn write_with_retry(db: &Db, buf: &store::Batch, metrics: &Metrics, stopping: bool) {
     let mut pause = Duration::from_millis(200);
     let mut tries = 0;
     loop {
