@@ -15,11 +15,14 @@ fn main() {
         _ => PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
             .join("packaging/link-order.txt"),
     };
-    println!("cargo:rerun-if-changed={}", order.display());
     let release = std::env::var("PROFILE").as_deref() == Ok("release");
     // The one target whose default linker is lld (GNU ld has no such option).
     let lld = std::env::var("TARGET").as_deref() == Ok("x86_64-unknown-linux-gnu");
-    if release && lld && order.is_file() {
+    if !(release && lld) {
+        return; // nor watch the list: a new one must not rebuild builds that do not use it
+    }
+    println!("cargo:rerun-if-changed={}", order.display());
+    if order.is_file() {
         println!(
             "cargo:rustc-link-arg-bin=llm-orchestrator=-Wl,--symbol-ordering-file={},--no-warn-symbol-ordering",
             order.display()

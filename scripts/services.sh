@@ -36,7 +36,9 @@ if ! mariadb -h 127.0.0.1 -uroot -e 'select 1' >/dev/null 2>&1; then
 fi
 echo "mariadb: $(mariadb -h 127.0.0.1 -uroot -N -e 'select version()')"
 
-pg_version=$(ls /etc/postgresql | sort -V | tail -n1)
+# Debian's cluster layout: /etc/postgresql/<version>/main (empty when PostgreSQL is not from
+# Debian's packages; then it must already be running and accepting the tests).
+pg_version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1 || true)
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
   echo "starting postgresql"
   pg_ctlcluster --skip-systemctl-redirect "$pg_version" main start

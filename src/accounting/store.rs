@@ -28,12 +28,8 @@ fn clamp_i32(v: u64) -> i32 {
     v.min(i32::MAX as u64) as i32
 }
 
-fn cut(s: &str, max: usize) -> String {
-    super::record::prefix(s, max).to_string()
-}
-
 /// `s` cut to at most `max` bytes at a character boundary, in place.
-fn cut_owned(mut s: String, max: usize) -> String {
+fn cut(mut s: String, max: usize) -> String {
     let keep = super::record::prefix(&s, max).len();
     s.truncate(keep);
     s
@@ -43,21 +39,21 @@ fn cut_owned(mut s: String, max: usize) -> String {
 /// copied (the writer's per-row work is what request logging costs on 2 busy cores).
 fn into_row(r: RequestRecord) -> NewRequestLog {
     NewRequestLog {
-        request_id: cut_owned(r.request_id, 64),
+        request_id: cut(r.request_id, 64),
         created_at: to_db_time(r.created_at),
         client_key_id: r.client_key_id,
-        client_ip: cut_owned(r.client_ip, 64),
+        client_ip: cut(r.client_ip, 64),
         protocol: r.protocol.to_string(),
-        endpoint: cut_owned(r.endpoint, 255),
-        model: cut_owned(r.model, 255),
+        endpoint: cut(r.endpoint, 255),
+        model: cut(r.model, 255),
         provider_id: r.provider_id,
-        provider_name: r.provider_name.map(|s| cut_owned(s, 255)),
-        upstream_model: r.upstream_model.map(|s| cut_owned(s, 255)),
+        provider_name: r.provider_name.map(|s| cut(s, 255)),
+        upstream_model: r.upstream_model.map(|s| cut(s, 255)),
         route_id: r.route_id,
         attempts: r.attempts.len() as i32,
         attempt_detail: serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into()),
         status_code: r.status_code as i32,
-        error_class: r.error_class.map(|s| cut_owned(s, 64)),
+        error_class: r.error_class.map(|s| cut(s, 64)),
         error_message: r.error_message,
         latency_ms: clamp_i32(r.latency_ms),
         ttft_ms: r.ttft_ms.map(clamp_i32),
@@ -74,7 +70,7 @@ fn rollup_row(k: &RollupKey, v: &RollupValues) -> UsageRollupRow {
     let i = |n: u64| n.min(i64::MAX as u64) as i64;
     UsageRollupRow {
         hour: to_db_time(k.hour),
-        model: cut(&k.model, 255),
+        model: cut(k.model.clone(), 255),
         provider_id: k.provider_id,
         route_id: k.route_id,
         client_key_id: k.client_key_id,
