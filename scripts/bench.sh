@@ -14,6 +14,8 @@
 #   scripts/bench.sh --rounds 3   # every row 3 times, interleaved; cells are medians
 #   scripts/bench.sh --rss        # only the gateway's idle RSS under config variants
 #   scripts/bench.sh --all-databases   # add the request-log rows on MariaDB and PostgreSQL
+#   scripts/bench.sh --floor      # add the stack's floor: examples/floor_proxy.rs (a bare
+#                                 # actix-web proxy, reqwest or hyper client), c=64 only
 #
 # Builds the static release binary as shipped (scripts/build-static.sh), examples/bench_upstream.rs
 # (the mock) and examples/loadgen.rs (load generator + report). Writes target/bench/results.{md,jsonl}
@@ -32,7 +34,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-quick=0 rounds=1 rss_only=0 build=1 all_dbs=0
+quick=0 rounds=1 rss_only=0 build=1 all_dbs=0 floor=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
     --rss) rss_only=1 ;;
     --no-build) build=0 ;;
     --all-databases) all_dbs=1 ;;
+    --floor) floor=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -79,14 +82,16 @@ if [ "$build" = 1 ]; then
   # The binary that ships (static, linked in packaging/link-order.txt's order), then the
   # examples on their own: built together, the binary would get the examples' dev-dependency
   # features (tokio's test-util).
-  log "scripts/build-static.sh; cargo build --release --example bench_upstream --example loadgen"
+  log "scripts/build-static.sh; cargo build --release --example bench_upstream --example loadgen --example floor_proxy"
   bash "$repo/scripts/build-static.sh" >&2
-  cargo build --locked --release --example bench_upstream --example loadgen
+  cargo build --locked --release --example bench_upstream --example loadgen --example floor_proxy
 fi
 bin=$target_dir/x86_64-unknown-linux-gnu/release/llm-orchestrator
 mock_bin=$target_dir/release/examples/bench_upstream
 loadgen=$target_dir/release/examples/loadgen
-for f in "$bin" "$mock_bin" "$loadgen"; do [ -x "$f" ] || die "$f is missing (build it or drop --no-build)"; done
+floor_bin=$target_dir/release/examples/floor_proxy
+[ "$floor" = 1 ] || floor_bin=$loadgen # not needed: skip its check
+for f in "$bin" "$mock_bin" "$loadgen" "$floor_bin"; do [ -x "$f" ] || die "$f is missing (build it or drop --no-build)"; done
 
 out=${BENCH_OUT:-$repo/target/bench}
 mkdir -p "$out"
@@ -365,6 +370,20 @@ gateway_row() { # LABEL LOG_LEVEL DB-NAME [VAR=VALUE...]
   stop_pid "$gw_pid"
 }
 
+floor_row() { # LABEL CLIENT: examples/floor_proxy.rs on actix-web with CLIENT, c=64 only
+  local label=$1 client=$2 port pid
+  port=$("$loadgen" free-port)
+  "$floor_bin" --upstream "http://$mock_addr" --server actix --client "$client" \
+    --workers "${GATEWAY_WORKERS:-$(nproc)}" --port "$port" >"$tmp/floor-$client.log" 2>&1 &
+  pid=$!; pids+=("$pid")
+  wait_for 10 grep -q "listening on" "$tmp/floor-$client.log" || { cat "$tmp/floor-$client.log"; die "floor_proxy did not start"; }
+  log "$label: c=64 throughput (${secs}s)"
+  lg --url "http://127.0.0.1:$port/v1/chat/completions" --key sk-bench --model bench-upstream \
+    --label "$label" --watch "mock=$mock_pid" --watch "proxy=$pid" \
+    --case c64 -c 64 --duration "$secs" --warmup "$warm_c64"
+  stop_pid "$pid"
+}
+
 machine_facts() {
   local cpu commit
   cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
@@ -448,6 +467,10 @@ for round in $(seq 1 "$rounds"); do
   [ "$rounds" -gt 1 ] && log "round $round of $rounds"
   measure direct "http://$mock_addr" sk-bench bench-upstream
   measure_with_rss nginx "$nginx_pid" "$nginx_url" sk-bench bench-upstream
+  if [ "$floor" = 1 ]; then
+    floor_row "floor: actix-web + reqwest" reqwest
+    floor_row "floor: actix-web + hyper" hyper
+  fi
   gateway_row gateway warn sqlite LLMO_REQUEST_LOG__ENABLED=false
   gateway_row gateway+logging info sqlite
   if [ "$all_dbs" = 1 ]; then

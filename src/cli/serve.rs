@@ -153,8 +153,11 @@ async fn serve(config: Arc<Config>) -> Result<(), AppError> {
     } else {
         tracing::info!("health probes are off (health_check.enabled = false)");
     }
-    let clients =
-        providers::client::PerThread::new(config.gateway.connect_timeout, upstream.clone());
+    let clients = providers::client::PerThread::new(config.gateway.connect_timeout)
+        .map_err(AppError::Runtime)?;
+    if let Some(var) = providers::client::proxy_from_env() {
+        tracing::info!("upstream requests go through the proxy named by {var} (NO_PROXY applies)");
+    }
     let gateway = Arc::new(Gateway::new(&config.gateway, health, clients));
     let key_usage = Arc::new(KeyUsage::default());
     let metrics = Arc::new(if config.metrics.enabled {

@@ -119,11 +119,29 @@ pub fn classify_status(status: u16, retry_after: Option<&str>, body: &str) -> Fa
     }
 }
 
-/// Classifies a request that got no HTTP answer: timed out, could not connect, or broke.
-pub fn classify_transport(e: &reqwest::Error) -> FailureClass {
-    if e.is_timeout() {
+/// Classifies a request that got no HTTP answer, or an answer that broke off: timed out
+/// (anywhere in the error's chain, connecting included), could not connect, or broke. Reads
+/// the errors of both upstream clients (hyper-util's on the request path, reqwest's for
+/// probes) and of hyper underneath.
+pub fn classify_transport(e: &(dyn std::error::Error + 'static)) -> FailureClass {
+    let chain = || std::iter::successors(Some(e), |e| e.source());
+    let timed_out = |e: &(dyn std::error::Error + 'static)| {
+        e.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+            || e.downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_timeout)
+            || e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    };
+    let connect = |e: &(dyn std::error::Error + 'static)| {
+        e.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_connect)
+            || e.downcast_ref::<hyper_util::client::legacy::Error>()
+                .is_some_and(hyper_util::client::legacy::Error::is_connect)
+    };
+    if chain().any(timed_out) {
         FailureClass::Timeout
-    } else if e.is_connect() {
+    } else if chain().any(connect) {
         FailureClass::Connect
     } else {
         FailureClass::Reset
@@ -148,6 +166,44 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The request path's client (hyper-util) and the probes' (reqwest) classify alike: a
+    /// refused connection is `Connect`, a timeout anywhere in the chain `Timeout`, a
+    /// connection that answers with garbage and closes `Reset`.
+    #[tokio::test]
+    async fn transport_errors_of_both_clients_are_classified() {
+        use bytes::Bytes;
+        use std::time::Duration;
+        use tokio::io::AsyncWriteExt;
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let garbage = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let garbage_addr = garbage.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = garbage.accept().await {
+                let _ = s.write_all(b"not http at all\r\n\r\n").await;
+            }
+        });
+        for proxied in [false, true] {
+            let client =
+                crate::providers::client::build_upstream(Duration::from_secs(2), proxied).unwrap();
+            let send = |addr: std::net::SocketAddr| {
+                let req = http::Request::post(format!("http://{addr}/v1/chat/completions"))
+                    .body(Bytes::from_static(b"{}"))
+                    .unwrap();
+                client.send(req)
+            };
+            let e = send(closed).await.unwrap_err();
+            assert_eq!(classify_transport(&*e), FailureClass::Connect, "{e:?}");
+            let e = send(garbage_addr).await.unwrap_err();
+            assert_eq!(classify_transport(&*e), FailureClass::Reset, "{e:?}");
+        }
+
+        let timed_out = std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out");
+        assert_eq!(classify_transport(&timed_out), FailureClass::Timeout);
+    }
 
     #[test]
     fn statuses_map_to_the_documented_next_step() {

@@ -24,6 +24,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use http::header::{self, HeaderValue};
+use http_body_util::{BodyDataStream, BodyExt};
 use rand::RngExt;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
@@ -37,7 +39,7 @@ use crate::catalog::model::Capability;
 use crate::catalog::snapshot::{ModelEntry, RouteEntry};
 use crate::config::GatewayConfig;
 use crate::providers::chat::Unsupported;
-use crate::providers::client::PerThread;
+use crate::providers::client::{self, PerThread, UpstreamBody};
 use crate::providers::openai::{self, Needs, Usage};
 use crate::providers::sse::SseEvent;
 use crate::providers::tokens;
@@ -465,28 +467,39 @@ impl Gateway {
         deadline: Instant,
     ) -> Result<Success, Failure> {
         let provider = &entry.provider.provider;
-        let mut auth = reqwest::header::HeaderValue::from_str(&call.auth.1)
+        let mut auth = HeaderValue::from_str(&call.auth.1)
             .map_err(|_| Failure::of(FailureClass::KeyRejected(401)))?;
         auth.set_sensitive(true);
-        let client = self.clients.get();
-        let mut req = match upstream_url(&call.url) {
-            Some(url) => client.post(url),
-            // Unparseable: reqwest reports it as it would (classified as a transport error).
-            None => client.post(&call.url),
-        }
-        .header(call.auth.0, auth)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("x-request-id", &job.request_id);
+        // A URL or header the catalog let through but HTTP cannot carry: no answer can come,
+        // as when the connection breaks.
+        let unsendable = || Failure::of(FailureClass::Reset);
+        let uri = upstream_uri(&call.url).ok_or_else(unsendable)?;
+        let mut req = http::Request::post(uri)
+            .header(call.auth.0, auth)
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )
+            .header(
+                header::USER_AGENT,
+                HeaderValue::from_static(client::USER_AGENT),
+            )
+            .header("x-request-id", &job.request_id);
         for (k, v) in &call.headers {
             req = req.header(*k, v.as_str());
         }
         for (k, v) in &provider.extra_headers {
             req = req.header(k.as_str(), v.as_str());
         }
-        if job.stream() {
-            req = req.header(reqwest::header::ACCEPT, "text/event-stream");
-        }
-        let req = req.body(call.body);
+        let accept = if job.stream() {
+            "text/event-stream"
+        } else {
+            "*/*"
+        };
+        let req = req
+            .header(header::ACCEPT, HeaderValue::from_static(accept))
+            .body(Bytes::from(call.body))
+            .map_err(|_| unsendable())?;
 
         let ms = |v: Option<i32>, d: Duration| {
             v.filter(|v| *v > 0)
@@ -503,16 +516,17 @@ impl Gateway {
         }
         .min(deadline);
 
-        let resp = match tokio::time::timeout_at(attempt_deadline, req.send()).await {
+        let client = self.clients.get();
+        let resp = match tokio::time::timeout_at(attempt_deadline, client.send(req)).await {
             Err(_) => return Err(Failure::of(FailureClass::Timeout)),
-            Ok(Err(e)) => return Err(Failure::of(classify_transport(&e))),
+            Ok(Err(e)) => return Err(Failure::of(classify_transport(&*e))),
             Ok(Ok(r)) => r,
         };
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
             let retry_after = resp
                 .headers()
-                .get(reqwest::header::RETRY_AFTER)
+                .get(header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             let body = read_capped(resp, MAX_ERROR_BODY, attempt_deadline)
@@ -530,10 +544,11 @@ impl Gateway {
         }
 
         if !job.stream() {
-            let body = match tokio::time::timeout_at(attempt_deadline, resp.bytes()).await {
+            let collected = tokio::time::timeout_at(attempt_deadline, resp.into_body().collect());
+            let body = match collected.await {
                 Err(_) => return Err(Failure::of(FailureClass::Timeout)),
-                Ok(Err(e)) => return Err(Failure::of(classify_transport(&e))),
-                Ok(Ok(b)) => b,
+                Ok(Err(e)) => return Err(Failure::of(classify_transport(&*e))),
+                Ok(Ok(b)) => b.to_bytes(),
             };
             if let Some(light) = light_answer(job, &call.wire, &body) {
                 return light.map(|usage| Success::Full {
@@ -576,9 +591,8 @@ impl Gateway {
         }
 
         // Streaming: success only once the first event has arrived.
-        let mut stream = resp
-            .bytes_stream()
-            .map(|r| r.map_err(|e| classify_transport(&e)))
+        let mut stream = BodyDataStream::new(resp.into_body())
+            .map(|r| r.map_err(|e| classify_transport(&*e)))
             .fuse()
             .boxed();
         let mut reader = EventReader::new(&call.wire);
@@ -705,24 +719,28 @@ fn light_answer(job: &Job, wire: &translate::Wire, body: &[u8]) -> Option<Result
     light.usage.as_ref().and_then(openai::usage_object).map(Ok)
 }
 
-/// Parsed upstream URLs by their text, per thread: reqwest parses a `&str` URL (with IDNA
-/// host mapping) on every request, and a route's URL rarely changes.
-fn upstream_url(url: &str) -> Option<reqwest::Url> {
+/// Parsed upstream URIs by their text, per thread: a route's URL rarely changes, and an
+/// `http::Uri` is cheap to clone (its parts are shared bytes).
+fn upstream_uri(url: &str) -> Option<http::Uri> {
     use std::cell::RefCell;
     use std::collections::HashMap;
     thread_local! {
-        static URLS: RefCell<HashMap<String, reqwest::Url>> = RefCell::new(HashMap::new());
+        static URIS: RefCell<HashMap<String, http::Uri>> = RefCell::new(HashMap::new());
     }
-    URLS.with(|cell| {
-        let mut urls = cell.borrow_mut();
-        if let Some(u) = urls.get(url) {
+    URIS.with(|cell| {
+        let mut uris = cell.borrow_mut();
+        if let Some(u) = uris.get(url) {
             return Some(u.clone());
         }
-        let parsed = reqwest::Url::parse(url).ok()?;
-        if urls.len() >= 1024 {
-            urls.clear(); // bounded: URLs come from the catalog, but it can change
+        let parsed: http::Uri = url.parse().ok()?;
+        // Only absolute http(s) URIs can be sent.
+        if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
+            return None;
         }
-        urls.insert(url.to_string(), parsed.clone());
+        if uris.len() >= 1024 {
+            uris.clear(); // bounded: URLs come from the catalog, but it can change
+        }
+        uris.insert(url.to_string(), parsed.clone());
         Some(parsed)
     })
 }
@@ -754,9 +772,13 @@ fn first_param(needed: &[Capability]) -> &'static str {
     }
 }
 
-async fn read_capped(resp: reqwest::Response, cap: usize, deadline: Instant) -> Option<Bytes> {
+async fn read_capped(
+    resp: http::Response<UpstreamBody>,
+    cap: usize,
+    deadline: Instant,
+) -> Option<Bytes> {
     let mut out = Vec::new();
-    let mut stream = resp.bytes_stream();
+    let mut stream = BodyDataStream::new(resp.into_body());
     while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(deadline, stream.next()).await {
         out.extend_from_slice(&chunk);
         if out.len() >= cap {

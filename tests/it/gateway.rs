@@ -413,6 +413,44 @@ fn every_retryable_class_fails_over() {
     }
 }
 
+/// With `HTTP_PROXY` set, upstream requests go through that proxy (NO_PROXY honoured), as
+/// the earlier versions' HTTP clients did: here the mock plays the proxy and sees the
+/// absolute-form request for an upstream address where nothing listens.
+#[test]
+fn upstream_requests_honour_the_proxy_named_in_the_environment() {
+    let proxy = MockUpstream::start_named("proxy", &[]);
+    let nothing = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let catalog = json!({
+        "providers": [{"name": "p", "kind": "openai", "base_url": format!("http://{nothing}/v1"),
+                       "keys": [{"label": "k0", "key": "sk-via-proxy"}]}],
+        "models": [{"name": "m"}],
+        "routes": [route("m", "p", "up-m")],
+    });
+    let gw = start(catalog.clone(), &[("HTTP_PROXY", &proxy.url(""))]);
+    for res in [gw.chat("m"), gw.stream("m")] {
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+    let seen = proxy.seen();
+    assert_eq!(seen.len(), 2);
+    for s in &seen {
+        assert_eq!(s.uri, format!("http://{nothing}/v1/chat/completions"));
+        assert_eq!(s.header("authorization"), Some("Bearer sk-via-proxy"));
+        assert_eq!(s.json()["model"], "up-m");
+    }
+    drop(gw);
+    // NO_PROXY names the host: straight there, where nothing listens.
+    let gw = start(
+        catalog,
+        &[("HTTP_PROXY", &proxy.url("")), ("NO_PROXY", "127.0.0.1")],
+    );
+    let res = gw.chat("m");
+    assert_eq!(res.status, 502, "{}", res.text);
+    assert_eq!(proxy.seen().len(), 2, "the proxy was bypassed");
+}
+
 #[test]
 fn client_errors_are_not_retried_and_carry_the_upstreams_reason_and_status() {
     let a = MockUpstream::start_named("a", &[]);

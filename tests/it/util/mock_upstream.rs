@@ -60,7 +60,7 @@ impl Seen {
 
     /// The path without the query.
     pub fn path(&self) -> &str {
-        self.uri.split('?').next().unwrap_or("")
+        origin_form(&self.uri).split('?').next().unwrap_or("")
     }
 
     /// The body as JSON; panics when it is not.
@@ -446,7 +446,16 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
     fn path(&self) -> &str {
-        self.uri.split('?').next().unwrap_or("")
+        origin_form(&self.uri).split('?').next().unwrap_or("")
+    }
+}
+
+/// The path and query of a request target; a proxy is sent the absolute form
+/// (`http://host/path`), which servers must accept too.
+fn origin_form(uri: &str) -> &str {
+    match uri.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => uri,
     }
 }
 
