@@ -230,7 +230,7 @@ start_gateway() {
   local port; port=$("$loadgen" free-port)
   local -a env=(PATH="$PATH" HOME="${HOME:-/root}")
   while IFS='=' read -r k v; do env+=("$k=$v"); done < <(env | grep '^LLMO_' || true)
-  env+=(ADMIN_KEY="$admin_key" MASTER_KEY="$master_key" DATABASE_URL="sqlite://$gw_db"
+  env+=(ADMIN_KEY="$admin_key" MASTER_KEY="$master_key" DATABASE_URL="sqlite:///$gw_db"
         LOG_LEVEL="$level" HEALTH_CHECK_ENABLED=false LLMO_METRICS__ENABLED=true)
   [ -n "${GATEWAY_WORKERS:-}" ] && env+=(LLMO_SERVER__WORKERS="$GATEWAY_WORKERS")
   env+=("$@")
