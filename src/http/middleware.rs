@@ -35,12 +35,17 @@ pub async fn request_context(
         .map(str::to_owned)
         .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    // The access line's fields, copied only when the line will be written (LOG_LEVEL=warn
+    // and `access=off` skip it; the copies and the peer's formatting are per request).
+    let access = tracing::enabled!(target: "access", tracing::Level::INFO);
+    let (method, path, peer) = if access {
+        let peer = req.peer_addr().map(|a| a.ip().to_string());
+        (Some(req.method().clone()), req.path().to_owned(), peer)
+    } else {
+        (None, String::new(), None)
+    };
+    let method = method.unwrap_or_default();
+    let peer = peer.unwrap_or_default();
     // Off by default (`access=debug` turns it on): shows requests that are still running.
     tracing::debug!(target: "access", request_id = %id, method = %method, path = %path, "request received");
 
@@ -52,6 +57,9 @@ pub async fn request_context(
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    if !access {
+        return Ok(res);
     }
     tracing::info!(
         target: "access",

@@ -118,6 +118,17 @@ fn openapi_json() -> web::Bytes {
 /// The route table. `serve` wraps it with [`middleware::request_context`].
 pub fn routes(cfg: &mut web::ServiceConfig, opts: &RouteOptions) {
     extractor_config(cfg);
+    // The client APIs first, OpenAI's POST endpoints first of all: actix tries routes in
+    // order, and each pattern with a regex on the way (`/docs/{_:.*}`, `/models/{id:.*}`)
+    // cost every chat request a regex match (~1% of the gateway's CPU at c=64).
+    cfg.service(
+        web::scope("/v1")
+            .configure(openai::post_routes)
+            .configure(anthropic::routes)
+            .configure(openai::model_routes),
+    )
+    .service(web::scope("/v1beta").configure(gemini::routes))
+    .service(web::scope("/api/v1").configure(openai::routes));
     if opts.metrics {
         cfg.service(
             web::resource("/metrics")
@@ -150,13 +161,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, opts: &RouteOptions) {
     cfg.route("/health", web::get().to(system::health))
         .route("/healthz", web::get().to(system::health))
         .route("/version", web::get().to(system::version))
-        .service(
-            web::scope("/v1")
-                .configure(anthropic::routes)
-                .configure(openai::routes),
-        )
-        .service(web::scope("/v1beta").configure(gemini::routes))
-        .service(web::scope("/api/v1").configure(openai::routes))
         .service(
             web::scope("/admin")
                 .wrap(from_fn(middleware::require_admin))

@@ -403,6 +403,11 @@ fn every_retryable_class_fails_over() {
         ("reset", Reply::Reset),
         ("malformed", Reply::Malformed),
         ("hang", Reply::Hang),
+        // Not followed (it would reach b in one attempt): a redirect is a failed attempt.
+        (
+            "307 redirect",
+            Reply::status_text(307, "").with_header("location", &b.url("/v1/chat/completions")),
+        ),
     ];
     for (what, reply) in cases {
         a.push(reply);

@@ -29,6 +29,12 @@ use crate::gateway::relay::{relay, RelayOptions, StreamEnd, StreamSummary};
 use crate::providers::openai::{self, Needs};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    post_routes(cfg);
+    model_routes(cfg);
+}
+
+/// The POST endpoints alone: `/v1` puts them before every other route (see `http::routes`).
+pub fn post_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/chat/completions",
         web::post().to(|s, r, p| handle(s, r, p, Endpoint::ChatCompletions)),
@@ -40,9 +46,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/embeddings",
         web::post().to(|s, r, p| handle(s, r, p, Endpoint::Embeddings)),
-    )
-    .route("/models", web::get().to(list_models))
-    .route("/models/{id:.*}", web::get().to(get_model));
+    );
+}
+
+/// `GET /models` and `/models/{id}`; under `/v1` after Anthropic's, which claim requests with
+/// an `anthropic-version` header.
+pub fn model_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/models", web::get().to(list_models))
+        .route("/models/{id:.*}", web::get().to(get_model));
 }
 
 /// OpenAI's error shape; `attempts` (ours) lists what was tried when upstreams failed.
