@@ -456,6 +456,37 @@ fn upstream_requests_honour_the_proxy_named_in_the_environment() {
     assert_eq!(proxy.seen().len(), 2, "the proxy was bypassed");
 }
 
+/// An HTTPS upstream that offers HTTP/2 by ALPN gets HTTP/2, its certificate checked against
+/// the trusted roots (here the test CA through `SSL_CERT_FILE`); with the roots not trusting
+/// it, the attempt fails as a connection failure.
+#[test]
+fn https_upstreams_are_verified_and_spoken_to_in_http2_when_offered() {
+    use crate::util::tls_upstream::{TlsUpstream, CA};
+    let up = TlsUpstream::start();
+    let catalog = json!({
+        "providers": [{"name": "p", "kind": "openai",
+                       "base_url": format!("https://localhost:{}/v1", up.port),
+                       "keys": [{"label": "k0", "key": "sk-tls"}]}],
+        "models": [{"name": "m"}],
+        "routes": [route("m", "p", "up-m")],
+    });
+    let gw = start(catalog.clone(), &[("SSL_CERT_FILE", CA)]);
+    let res = gw.chat("m");
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(content(&res), "over tls");
+    assert_eq!(up.seen(), ["HTTP/2.0 /v1/chat/completions"]);
+    drop(gw);
+    let gw = start(catalog, &[]);
+    let res = gw.chat("m");
+    assert_eq!(res.status, 502, "{}", res.text);
+    assert_eq!(res.json()["error"]["attempts"][0]["class"], "connect");
+    assert_eq!(
+        up.seen().len(),
+        1,
+        "no request over an untrusted connection"
+    );
+}
+
 #[test]
 fn client_errors_are_not_retried_and_carry_the_upstreams_reason_and_status() {
     let a = MockUpstream::start_named("a", &[]);

@@ -4,6 +4,7 @@ pub mod backends;
 pub mod mock_upstream;
 pub mod proc;
 pub mod release_server;
+pub mod tls_upstream;
 
 pub use backends::TestDb;
 
