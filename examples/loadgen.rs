@@ -1,7 +1,7 @@
 //! The load generator and report builder of `scripts/bench.sh`.
 //!
 //! ```text
-//! loadgen run --url http://HOST:PORT/PATH [--key KEY] [--model M] [--stream] [-c 1]
+//! loadgen run --url http://HOST:PORT/PATH [--key KEY] [--model M] [--stream] [--history BYTES] [-c 1]
 //!             (-n N | --duration SECS) [--warmup N] [--threads 2] [--label L] [--case C]
 //!             [--timeout SECS] [--watch NAME=PID[,PID..]]...
 //! loadgen report FILE.jsonl     markdown table of every label (medians over rounds), targets
@@ -52,7 +52,8 @@ fn main() {
 fn usage(msg: &str) -> ! {
     eprintln!("loadgen: {msg}");
     eprintln!(
-        "usage: loadgen run --url http://HOST:PORT/PATH [--key K] [--model M] [--stream] [-c C] \
+        "usage: loadgen run --url http://HOST:PORT/PATH [--key K] [--model M] [--stream] \
+         [--history BYTES] [-c C] \
          (-n N | --duration S) [--warmup N] [--threads T] [--label L] [--case C] [--timeout S] \
          [--watch NAME=PID[,PID..]]...\n       \
          loadgen report FILE.jsonl\n       loadgen free-port"
@@ -70,6 +71,8 @@ struct RunOpts {
     key: String,
     model: String,
     stream: bool,
+    /// Earlier turns of a conversation, about this many bytes of JSON in all (`--history`).
+    history: usize,
     concurrency: usize,
     requests: Option<u64>,
     duration: Option<Duration>,
@@ -87,6 +90,7 @@ fn parse_run(args: &[String]) -> RunOpts {
         key: "sk-bench".into(),
         model: "bench-upstream".into(),
         stream: false,
+        history: 0,
         concurrency: 1,
         requests: None,
         duration: None,
@@ -113,6 +117,7 @@ fn parse_run(args: &[String]) -> RunOpts {
             "--key" => o.key = val(),
             "--model" => o.model = val(),
             "--stream" => o.stream = true,
+            "--history" => o.history = num(&val()),
             "-c" | "--concurrency" => o.concurrency = num::<usize>(&val()).max(1),
             "-n" | "--requests" => o.requests = Some(num(&val())),
             "--duration" => o.duration = Some(Duration::from_secs_f64(num(&val()))),
@@ -217,6 +222,17 @@ async fn run_async(o: &RunOpts) -> Value {
     });
     if o.stream {
         body["stream"] = json!(true);
+    }
+    // A realistic body: earlier user/assistant turns of prose (with the escapes real text
+    // has) before the question, until the body is about `--history` bytes.
+    let mut turn = 0;
+    while body.to_string().len() < o.history {
+        let role = if turn % 2 == 0 { "user" } else { "assistant" };
+        let text = "Here is a \"quoted\" line of an earlier turn, with a newline.\n".repeat(8);
+        let messages = body["messages"].as_array_mut().expect("messages");
+        let at = messages.len() - 1;
+        messages.insert(at, json!({"role": role, "content": text}));
+        turn += 1;
     }
     let body = body.to_string();
     let request = format!(

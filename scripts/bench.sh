@@ -22,7 +22,8 @@
 # (BENCH_OUT to change) and prints the table. Needs cargo, curl and nginx (installed with
 # apt-get when missing and run as root). Knobs (environment): LOADGEN_THREADS (2),
 # MOCK_THREADS (2), CHUNK_DELAY_MS (0, per SSE event of the mock), STREAM_CHUNKS (20),
-# NGINX_WORKERS (2), GATEWAY_WORKERS (unset = the config default, one per CPU), QUIET_WAIT
+# NGINX_WORKERS (2), GATEWAY_WORKERS (unset = the config default, one per CPU), BODY_BYTES (0:
+# the request bodies grow to about this size with earlier conversation turns), QUIET_WAIT
 # (120: before each case, wait up to this many seconds for the machine's CPU use to drop
 # under QUIET_PCT, 15%; 0 to skip; other builds on a shared machine distort everything). LLMO_*
 # variables in the environment reach the gateway (e.g. LLMO_SERVER__DOCS=off).
@@ -63,6 +64,7 @@ mock_threads=${MOCK_THREADS:-2}
 chunk_delay=${CHUNK_DELAY_MS:-0}
 stream_chunks=${STREAM_CHUNKS:-20}
 nginx_workers=${NGINX_WORKERS:-2}
+body_bytes=${BODY_BYTES:-0}
 
 # -- tools --------------------------------------------------------------------------------------
 for t in cargo curl; do command -v "$t" >/dev/null || die "$t is required"; done
@@ -311,7 +313,7 @@ quiet_wait=${QUIET_WAIT:-120} quiet_pct=${QUIET_PCT:-15}
 # interrupt is handled at once rather than after the run.
 lg() {
   wait_quiet
-  "$loadgen" run --threads "$loadgen_threads" "$@" >"$tmp/run.json" &
+  "$loadgen" run --threads "$loadgen_threads" --history "$body_bytes" "$@" >"$tmp/run.json" &
   local p=$!; pids+=("$p")
   wait "$p" || die "loadgen failed: $*"
   stop_pid "$p"
@@ -484,7 +486,7 @@ done
   echo
   echo "$facts"
   echo "- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- $([ "$quick" = 1 ] && echo "QUICK run (smoke test, not for the README)" || echo "full run"): c=1 $n_c1 requests, c=64 ${secs}s, streams $stream_chunks chunks + [DONE] (delay ${chunk_delay} ms), c=1 $n_stream_c1 streams; loadgen $loadgen_threads threads, mock $mock_threads threads, nginx $nginx_workers workers, gateway workers ${GATEWAY_WORKERS:-default}; $rounds round(s)"
+  echo "- $([ "$quick" = 1 ] && echo "QUICK run (smoke test, not for the README)" || echo "full run"): c=1 $n_c1 requests, c=64 ${secs}s, streams $stream_chunks chunks + [DONE] (delay ${chunk_delay} ms), request bodies ~$body_bytes bytes (0: ~200), c=1 $n_stream_c1 streams; loadgen $loadgen_threads threads, mock $mock_threads threads, nginx $nginx_workers workers, gateway workers ${GATEWAY_WORKERS:-default}; $rounds round(s)"
   echo
   "$loadgen" report "$results"
   echo
