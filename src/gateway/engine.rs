@@ -732,7 +732,13 @@ fn upstream_uri(url: &str) -> Option<http::Uri> {
         if let Some(u) = uris.get(url) {
             return Some(u.clone());
         }
-        let parsed: http::Uri = url.parse().ok()?;
+        // `http::Uri` takes ASCII only; a URL with a Unicode host or unescaped characters in
+        // its path (a deployment name with a space) goes through the `url` crate first, which
+        // writes it as it must travel (IDNA host, percent-encoded path), as reqwest did.
+        let parsed: http::Uri = match url.parse() {
+            Ok(uri) => uri,
+            Err(_) => url::Url::parse(url).ok()?.as_str().parse().ok()?,
+        };
         // Only absolute http(s) URIs can be sent.
         if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
             return None;
@@ -850,5 +856,26 @@ fn unsupported_error(model: &str, provider: &str, e: Unsupported) -> GatewayErro
                 e.param, e.message
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upstream_uri;
+
+    #[test]
+    fn upstream_urls_travel_as_ascii_uris() {
+        let plain = "http://127.0.0.1:8080/v1/chat/completions";
+        assert_eq!(upstream_uri(plain).unwrap().to_string(), plain);
+        let u = upstream_uri(
+            "https://bücher.example/openai/deployments/my deployment/chat/completions?api-version=2024-10-21",
+        )
+        .unwrap();
+        assert_eq!(
+            u.to_string(),
+            "https://xn--bcher-kva.example/openai/deployments/my%20deployment/chat/completions?api-version=2024-10-21"
+        );
+        assert!(upstream_uri("ftp://example.com/").is_none());
+        assert!(upstream_uri("not a url").is_none());
     }
 }
