@@ -27,12 +27,13 @@ use futures::StreamExt;
 use http::header::{self, HeaderValue};
 use http_body_util::{BodyDataStream, BodyExt};
 use rand::RngExt;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::time::Instant;
 
 use super::classify::{classify_status, classify_transport, FailureClass, Next};
 use super::error::{AttemptRecord, ErrorKind, GatewayError};
 use super::health::HealthRegistry;
+use super::request_body::RequestBody;
 use super::routing::{self, Candidate};
 use super::upstream::{self, Call};
 use crate::catalog::model::Capability;
@@ -96,7 +97,7 @@ pub struct Job {
     /// The name the client asked for (a model name or an alias).
     pub requested: String,
     pub model: Arc<ModelEntry>,
-    pub body: Map<String, Value>,
+    pub body: RequestBody,
     pub needs: Needs,
     pub request_id: String,
     /// When the request arrived; the total deadline counts from here.
@@ -110,11 +111,7 @@ impl Job {
 
     /// The client asked for the final usage chunk itself.
     pub fn client_wants_usage(&self) -> bool {
-        self.body
-            .get("stream_options")
-            .and_then(|o| o.get("include_usage"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+        self.body.client_wants_usage()
     }
 }
 
@@ -569,7 +566,7 @@ impl Gateway {
             if usage.is_none() && job.endpoint == Endpoint::ChatCompletions {
                 // No usage from the upstream: count it, and say so.
                 let estimate = tokens::estimated(
-                    tokens::prompt_tokens(&job.body),
+                    tokens::prompt_tokens(job.body.map()),
                     tokens::completion_tokens(&value),
                 );
                 if job.inbound != Inbound::OpenAi {
@@ -664,7 +661,7 @@ impl Gateway {
                 Success::Stream {
                     usage_added: false, ..
                 } if !job.client_wants_usage() && job.endpoint == Endpoint::ChatCompletions => {
-                    Some(tokens::prompt_tokens(&job.body))
+                    Some(tokens::prompt_tokens(job.body.map()))
                 }
                 _ => None,
             },

@@ -11,5 +11,6 @@ pub mod health_share;
 pub mod key_usage;
 pub mod probe;
 pub mod relay;
+pub mod request_body;
 pub mod routing;
 pub mod upstream;

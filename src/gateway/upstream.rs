@@ -1,7 +1,7 @@
 //! One attempt's upstream request, in the provider's own protocol: URL, authentication and
 //! body per provider kind. Pure — nothing is sent here.
 //!
-//! - OpenAI: the client's body passed through (`openai::prepare_body`), `Authorization:
+//! - OpenAI: the client's body passed through (`RequestBody::openai_bytes`), `Authorization:
 //!   Bearer`, `{base}{path}`.
 //! - Azure OpenAI: the same body, `api-key`, the deployment URL (`providers::azure`).
 //! - Anthropic: the body translated to Messages, `x-api-key` + `anthropic-version`,
@@ -18,11 +18,10 @@
 //! A request the upstream's protocol cannot express is [`Unsupported`]: the engine skips
 //! that route, and answers 400 naming the field when no route can take the request.
 
-use std::borrow::Cow;
-
 use serde_json::{Map, Value};
 
 use super::engine::{Endpoint, Inbound, Job};
+use super::request_body::RequestBody;
 use crate::catalog::model::ProviderKind;
 use crate::catalog::snapshot::RouteEntry;
 use crate::providers::chat::Unsupported;
@@ -67,14 +66,21 @@ pub fn build(job: &Job, entry: &RouteEntry, key: &str) -> Result<Call, Unsupport
                 Endpoint::ChatCompletions | Endpoint::Completions => route.max_tokens_default,
                 Endpoint::Embeddings => None,
             };
-            let bytes = openai::prepared_bytes(
-                &translated_for_openai(job),
-                &route.upstream_model,
-                &provider.param_overrides,
-                &route.param_overrides,
+            let stripped;
+            let body = if job.inbound == Inbound::OpenAi {
+                &job.body
+            } else {
+                // Translated from another protocol: without the canonical extensions.
+                stripped = RequestBody::from_map(strip_extensions(job.body.map().clone()));
+                &stripped
+            };
+            let bytes = body.openai_bytes(&openai::Reshape {
+                upstream_model: &route.upstream_model,
+                provider_overrides: &provider.param_overrides,
+                route_overrides: &route.param_overrides,
                 include_usage,
-                max_tokens,
-            );
+                max_tokens_default: max_tokens,
+            });
             let (url, auth) = if provider.kind == ProviderKind::OpenAi {
                 (
                     format!("{base}{}", job.endpoint.path()),
@@ -97,7 +103,7 @@ pub fn build(job: &Job, entry: &RouteEntry, key: &str) -> Result<Call, Unsupport
         }
         ProviderKind::Anthropic => {
             let (body, ctx) = anthropic::request::to_anthropic(
-                &job.body,
+                job.body.map(),
                 &route.upstream_model,
                 route.max_tokens_default,
             )?;
@@ -109,7 +115,7 @@ pub fn build(job: &Job, entry: &RouteEntry, key: &str) -> Result<Call, Unsupport
             )
         }
         ProviderKind::Gemini => (
-            gemini::request::to_gemini(&job.body, route.max_tokens_default)?,
+            gemini::request::to_gemini(job.body.map(), route.max_tokens_default)?,
             gemini::url(&base, &route.upstream_model, job.stream()),
             ("x-goog-api-key", key.to_string()),
             Wire::Gemini,
@@ -122,6 +128,7 @@ pub fn build(job: &Job, entry: &RouteEntry, key: &str) -> Result<Call, Unsupport
         // The betas an Anthropic client asked for.
         let betas: Vec<&str> = job
             .body
+            .map()
             .get("anthropic_beta")
             .and_then(Value::as_array)
             .into_iter()
@@ -140,15 +147,6 @@ pub fn build(job: &Job, entry: &RouteEntry, key: &str) -> Result<Call, Unsupport
         wire,
         usage_added: true,
     })
-}
-
-/// The job's body for an OpenAI upstream: as it came from an OpenAI client, without the
-/// canonical extensions when translated from another protocol.
-fn translated_for_openai(job: &Job) -> Cow<'_, Map<String, Value>> {
-    if job.inbound == Inbound::OpenAi {
-        return Cow::Borrowed(&job.body);
-    }
-    Cow::Owned(strip_extensions(job.body.clone()))
 }
 
 /// The canonical body without the gateway's extensions (Anthropic's `thinking` becomes

@@ -17,6 +17,7 @@ use crate::accounting::record::Draft;
 use crate::gateway::engine::{Answer, Endpoint, Inbound, Job};
 use crate::gateway::error::GatewayError;
 use crate::gateway::relay::{relay_as, RelayOptions, StreamEnd, StreamSummary};
+use crate::gateway::request_body::RequestBody;
 use crate::providers::encode::ClientEncoder;
 use crate::providers::{anthropic, gemini, openai};
 
@@ -94,7 +95,7 @@ pub async fn run(
         requested,
         needs: openai::needs(&body),
         model: model.clone(),
-        body,
+        body: RequestBody::from_map(body),
         request_id: draft.record.request_id.clone(),
         started: draft.started,
     };

@@ -78,26 +78,43 @@ pub fn prepare_body(
     out
 }
 
+/// What one route does to a body on its way to an OpenAI upstream.
+#[derive(Debug, Clone, Copy)]
+pub struct Reshape<'a> {
+    pub upstream_model: &'a str,
+    pub provider_overrides: &'a Map<String, Value>,
+    pub route_overrides: &'a Map<String, Value>,
+    /// Add `stream_options.include_usage` when the request streams.
+    pub include_usage: bool,
+    /// `max_tokens` for a request that sets no limit of its own.
+    pub max_tokens_default: Option<i32>,
+}
+
+impl Reshape<'_> {
+    /// Whether configured overrides apply (the general path).
+    pub fn overrides(&self) -> bool {
+        !self.provider_overrides.is_empty() || !self.route_overrides.is_empty()
+    }
+}
+
 /// `prepare_body` serialized, without copying the body first when nothing is overridden
 /// (the usual case): the client's fields are written as they are, `model` replaced,
 /// `stream_options.include_usage` merged, `max_tokens` added from the route's default when
 /// the client set no limit. With overrides, the general path.
-pub fn prepared_bytes(
-    body: &Map<String, Value>,
-    upstream_model: &str,
-    provider_overrides: &Map<String, Value>,
-    route_overrides: &Map<String, Value>,
-    include_usage: bool,
-    max_tokens_default: Option<i32>,
-) -> Vec<u8> {
+pub fn prepared_bytes(body: &Map<String, Value>, r: &Reshape) -> Vec<u8> {
+    let Reshape {
+        upstream_model,
+        include_usage,
+        ..
+    } = *r;
     let no_limit = !body.contains_key("max_tokens") && !body.contains_key("max_completion_tokens");
-    let max_tokens = max_tokens_default.filter(|_| no_limit);
-    if !provider_overrides.is_empty() || !route_overrides.is_empty() {
+    let max_tokens = r.max_tokens_default.filter(|_| no_limit);
+    if r.overrides() {
         let mut out = prepare_body(
             body,
             upstream_model,
-            provider_overrides,
-            route_overrides,
+            r.provider_overrides,
+            r.route_overrides,
             include_usage,
         );
         if let Some(max) = max_tokens {
@@ -337,7 +354,15 @@ mod tests {
                         ) {
                             want.insert("max_tokens".into(), Value::from(m));
                         }
-                        let got = prepared_bytes(&body, "up", o, &Map::new(), usage, max);
+                        let none = Map::new();
+                        let r = Reshape {
+                            upstream_model: "up",
+                            provider_overrides: o,
+                            route_overrides: &none,
+                            include_usage: usage,
+                            max_tokens_default: max,
+                        };
+                        let got = prepared_bytes(&body, &r);
                         let got: Value = serde_json::from_slice(&got).unwrap();
                         assert_eq!(got, Value::Object(want), "{body:?} {o:?} {usage} {max:?}");
                     }

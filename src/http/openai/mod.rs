@@ -26,6 +26,7 @@ use crate::catalog::snapshot::ModelEntry;
 use crate::gateway::engine::{Answer, Endpoint, Inbound, Job};
 use crate::gateway::error::{ErrorKind, GatewayError};
 use crate::gateway::relay::{relay, RelayOptions, StreamEnd, StreamSummary};
+use crate::gateway::request_body::RequestBody;
 use crate::providers::openai::{self, Needs};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -155,11 +156,17 @@ async fn serve(
     let snapshot = state.catalog.snapshot();
     let caller = authenticate(presented_key(req), &snapshot, &state.gateway)?;
     draft.record.client_key_id = caller.key_id();
-    let raw = read_body(req, payload, state.gateway.config().max_body_size).await?;
-    let body = parse_body(&raw, endpoint)?;
-    let requested = body["model"].as_str().unwrap_or_default().to_string();
+    let raw = read_body(req, payload, state.gateway.config().max_body_size)
+        .await?
+        .freeze();
+    // The usual body is passed through as it came; anything else is parsed and checked here.
+    let body = match RequestBody::light(raw.clone(), endpoint) {
+        Some(body) => body,
+        None => RequestBody::from_map(parse_body(&raw, endpoint)?),
+    };
+    let requested = body.model().to_string();
     draft.record.model = requested.clone();
-    draft.record.stream = is_stream(&body) && endpoint != Endpoint::Embeddings;
+    draft.record.stream = body.stream() && endpoint != Endpoint::Embeddings;
     let model = visible_model(&snapshot, &requested)?;
     draft.record.model_group = model.model.name.clone();
     caller.check_model(&model.model.name, &requested)?;
@@ -167,9 +174,9 @@ async fn serve(
         state.key_usage.touch(id);
     }
     let needs = match endpoint {
-        Endpoint::ChatCompletions => openai::needs(&body),
+        Endpoint::ChatCompletions => body.needs(),
         Endpoint::Completions => Needs {
-            streaming: is_stream(&body),
+            streaming: body.stream(),
             ..Needs::default()
         },
         Endpoint::Embeddings => Needs::default(),
@@ -288,10 +295,6 @@ pub(crate) async fn read_body(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-fn is_stream(body: &Map<String, Value>) -> bool {
-    body.get("stream").and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// The body as a JSON object with the fields routing needs, checked; everything else is the
@@ -438,6 +441,35 @@ mod tests {
     fn err(raw: &str, e: Endpoint) -> (u16, Option<String>, String) {
         let e = parse_body(raw.as_bytes(), e).unwrap_err();
         (e.status, e.param, e.message)
+    }
+
+    #[test]
+    fn the_light_read_takes_nothing_the_checks_would_refuse() {
+        use crate::gateway::request_body::tests::{UNUSUAL, USUAL};
+        use crate::gateway::request_body::RequestBody;
+        let more = [
+            r#"{"model":"m","prompt":"p"}"#,
+            r#"{"model":"m","prompt":null}"#,
+            r#"{"model":"m","input":["a"]}"#,
+            r#"{"model":"m","input":null,"prompt":"p"}"#,
+            r#"{"model":"m","messages":"hi"}"#,
+        ];
+        let endpoints = [
+            Endpoint::ChatCompletions,
+            Endpoint::Completions,
+            Endpoint::Embeddings,
+        ];
+        let mut taken = 0;
+        for raw in USUAL.iter().chain(UNUSUAL).chain(&more) {
+            for e in endpoints {
+                let bytes = web::Bytes::from_static(raw.as_bytes());
+                if RequestBody::light(bytes, e).is_some() {
+                    taken += 1;
+                    assert!(parse_body(raw.as_bytes(), e).is_ok(), "{raw} {e:?}");
+                }
+            }
+        }
+        assert!(taken > USUAL.len(), "the light read took {taken}");
     }
 
     #[test]
