@@ -16,6 +16,10 @@
 #   scripts/bench.sh --all-databases   # add the request-log rows on MariaDB and PostgreSQL
 #   scripts/bench.sh --floor      # add the stack's floor: examples/floor_proxy.rs (a bare
 #                                 # actix-web proxy, reqwest or hyper client), c=64 only
+#   scripts/bench.sh --compare OLD_BIN   # A/B: a `gateway` row for another build of the
+#                                 # gateway (a copy of an earlier static binary), measured
+#                                 # right after this build's in every round
+#   scripts/bench.sh --no-logging # skip the request-log rows (with --compare: a quicker A/B)
 #
 # Builds the static release binary as shipped (scripts/build-static.sh), examples/bench_upstream.rs
 # (the mock) and examples/loadgen.rs (load generator + report). Writes target/bench/results.{md,jsonl}
@@ -35,7 +39,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-quick=0 rounds=1 rss_only=0 build=1 all_dbs=0 floor=0
+quick=0 rounds=1 rss_only=0 build=1 all_dbs=0 floor=0 compare_bin= logging=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -44,6 +48,8 @@ while [ $# -gt 0 ]; do
     --no-build) build=0 ;;
     --all-databases) all_dbs=1 ;;
     --floor) floor=1 ;;
+    --compare) compare_bin=${2:?--compare needs the path of another gateway binary}; shift ;;
+    --no-logging) logging=0 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -93,6 +99,10 @@ mock_bin=$target_dir/release/examples/bench_upstream
 loadgen=$target_dir/release/examples/loadgen
 floor_bin=$target_dir/release/examples/floor_proxy
 [ "$floor" = 1 ] || floor_bin=$loadgen # not needed: skip its check
+if [ -n "$compare_bin" ]; then
+  [ -x "$compare_bin" ] || die "--compare $compare_bin: not an executable"
+  compare_bin=$(cd "$(dirname "$compare_bin")" && echo "$PWD/$(basename "$compare_bin")")
+fi
 for f in "$bin" "$mock_bin" "$loadgen" "$floor_bin"; do [ -x "$f" ] || die "$f is missing (build it or drop --no-build)"; done
 
 out=${BENCH_OUT:-$repo/target/bench}
@@ -474,8 +484,13 @@ for round in $(seq 1 "$rounds"); do
     floor_row "floor: actix-web + hyper" hyper
   fi
   gateway_row gateway warn sqlite LLMO_REQUEST_LOG__ENABLED=false
-  gateway_row gateway+logging info sqlite
-  if [ "$all_dbs" = 1 ]; then
+  if [ -n "$compare_bin" ]; then
+    this_bin=$bin bin=$compare_bin
+    gateway_row "gateway: $(basename "$compare_bin")" warn sqlite LLMO_REQUEST_LOG__ENABLED=false
+    bin=$this_bin
+  fi
+  [ "$logging" = 1 ] && gateway_row gateway+logging info sqlite
+  if [ "$all_dbs" = 1 ] && [ "$logging" = 1 ]; then
     gateway_row "gateway+logging mariadb" info mysql "DATABASE_URL=mysql://root@127.0.0.1:3306/$bench_db"
     gateway_row "gateway+logging postgres" info postgres "DATABASE_URL=postgres://postgres@127.0.0.1:5432/$bench_db"
   fi

@@ -20,7 +20,7 @@ use std::io::Write;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -192,7 +192,7 @@ impl Facts {
                 }
                 let format = view.response_format;
                 Needs {
-                    tools: view.tools.non_empty_array() || view.functions.non_empty_array(),
+                    tools: non_empty_array(view.tools) || non_empty_array(view.functions),
                     vision: messages.image_message,
                     json_schema: format.kind == Kind::Object
                         && format.type_word == Word::JsonSchema,
@@ -236,10 +236,10 @@ struct View<'a> {
     input: Option<&'a RawValue>,
     #[serde(default)]
     messages: Shape,
-    #[serde(default)]
-    tools: Shape,
-    #[serde(default)]
-    functions: Shape,
+    #[serde(default, borrow)]
+    tools: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    functions: Option<&'a RawValue>,
     #[serde(default)]
     response_format: Shape,
     #[serde(default)]
@@ -315,6 +315,13 @@ impl Shape {
     }
 }
 
+/// `openai::needs`'s "non-empty array", read off the raw JSON without parsing the elements
+/// (tool definitions can be long).
+fn non_empty_array(raw: Option<&RawValue>) -> bool {
+    raw.and_then(|r| r.get().trim_start().strip_prefix('['))
+        .is_some_and(|rest| !rest.trim_start().starts_with(']'))
+}
+
 impl<'de> Deserialize<'de> for Shape {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(ShapeVisitor)
@@ -382,8 +389,13 @@ impl<'de> Visitor<'de> for ShapeVisitor {
                 }
                 "role" => out.role = map.next_value::<Shape>()?.kind == Kind::Str,
                 "content" => {
-                    let v = map.next_value::<Shape>()?;
-                    out.content_image = v.kind == Kind::Array && v.image_part;
+                    // Usually a long string: skipped as raw JSON (no unescaping, no UTF-8
+                    // pass over a copy); only an array of parts is read, a second time.
+                    let raw = map.next_value::<&'de RawValue>()?;
+                    out.content_image = raw.get().starts_with('[')
+                        && serde_json::from_str::<Shape>(raw.get())
+                            .map_err(de::Error::custom)?
+                            .image_part;
                 }
                 "include_usage" => {
                     let v = map.next_value::<Shape>()?;
@@ -445,6 +457,8 @@ pub(crate) mod tests {
         r#"{"model":"m","messages":[{"role":"user","type":"image","content":"x"}],"response_format":"json_schema"}"#,
         r#"{"model":"m","messages":[{"role":"user","content":[{"type":"text","type":"input_image"}]}],"x":1,"x":2}"#,
         r#"{"model":"m","messages":[{"role":"user"}],"seed":123456789012345678901234567890,"temperature":1.0,"x_vendor":{"deep":[1,{"a":null}]}}"#,
+        "{\"model\":\"m\",\"messages\":[{\"content\" :\n [ {\"type\" : \"input_image\"} ] ,\"role\":\"user\"}],\"tools\" : [ ] , \"functions\":[ {\"name\":\"f\"} ]}",
+        r#"{"model":"m","messages":[{"role":"user","content":[]}],"tools":[null]}"#,
     ];
 
     #[test]
@@ -506,6 +520,9 @@ pub(crate) mod tests {
             "type on the message, not a part"
         );
         assert!(needs(USUAL[11]).vision, "the last `type` counts");
+        let n = needs(USUAL[13]);
+        assert!(n.vision && n.tools, "spacing around arrays: {n:?}");
+        assert!(needs(USUAL[14]).tools && !needs(USUAL[14]).vision);
     }
 
     #[test]

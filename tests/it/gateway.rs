@@ -1041,3 +1041,65 @@ fn a_client_that_goes_away_mid_stream_cancels_the_upstream_request() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Sends `body` as a chunked request in `pieces`, pausing between them so each arrives on
+/// its own; the raw HTTP answer.
+fn post_in_pieces(gw: &Gw, body: &[u8], pieces: usize) -> String {
+    use std::io::{Read, Write};
+    let mut sock = std::net::TcpStream::connect(gw.srv.addr).unwrap();
+    write!(
+        sock,
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        gw.key
+    )
+    .unwrap();
+    for piece in body.chunks(body.len().div_ceil(pieces)) {
+        write!(sock, "{:x}\r\n", piece.len()).unwrap();
+        sock.write_all(piece).unwrap();
+        sock.write_all(b"\r\n").unwrap();
+        sock.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    // The gateway may answer (413) and close before the last piece; that is its right.
+    let _ = sock.write_all(b"0\r\n\r\n");
+    let mut got = String::new();
+    let _ = sock.read_to_string(&mut got);
+    got
+}
+
+#[test]
+fn a_body_sent_in_pieces_arrives_whole_and_the_limit_holds_without_a_length() {
+    let up = MockUpstream::start_named("up", &[]);
+    let gw = start(
+        one_provider(&up, &["k"]),
+        &[("LLMO_GATEWAY__MAX_BODY_SIZE", "1")],
+    );
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": "é".repeat(20_000)}],
+                      "x_field": [1, 2, 3]});
+    let got = post_in_pieces(&gw, body.to_string().as_bytes(), 4);
+    assert!(
+        got.starts_with("HTTP/1.1 200"),
+        "{}",
+        &got[..got.len().min(300)]
+    );
+    let seen = up.seen();
+    assert_eq!(seen.len(), 1);
+    let mut want = body.clone();
+    want["model"] = json!("up-m");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&seen[0].body).unwrap(),
+        want
+    );
+
+    let big =
+        json!({"model": "m", "messages": [{"role": "user", "content": "x".repeat(1_100_000)}]});
+    let got = post_in_pieces(&gw, big.to_string().as_bytes(), 8);
+    assert!(
+        got.starts_with("HTTP/1.1 413"),
+        "{}",
+        &got[..got.len().min(300)]
+    );
+    assert!(got.contains("request_too_large"), "{got}");
+    assert_eq!(up.seen().len(), 1, "nothing more reached the upstream");
+}

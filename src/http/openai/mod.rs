@@ -156,9 +156,7 @@ async fn serve(
     let snapshot = state.catalog.snapshot();
     let caller = authenticate(presented_key(req), &snapshot, &state.gateway)?;
     draft.record.client_key_id = caller.key_id();
-    let raw = read_body(req, payload, state.gateway.config().max_body_size)
-        .await?
-        .freeze();
+    let raw = read_body(req, payload, state.gateway.config().max_body_size).await?;
     // The usual body is passed through as it came; anything else is parsed and checked here.
     let body = match RequestBody::light(raw.clone(), endpoint) {
         Some(body) => body,
@@ -260,12 +258,13 @@ pub(crate) fn served_headers(
     }
 }
 
-/// The body, refusing more than `limit` bytes with 413 before reading it all.
+/// The body, refusing more than `limit` bytes with 413 before reading it all. A body that
+/// arrived in one chunk (the usual case) is that chunk, not a copy.
 pub(crate) async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
-) -> Result<web::BytesMut, GatewayError> {
+) -> Result<web::Bytes, GatewayError> {
     let too_large = || {
         GatewayError::new(
             413,
@@ -285,16 +284,27 @@ pub(crate) async fn read_body(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+    let (mut first, mut joined, mut len) = (None::<web::Bytes>, None::<web::BytesMut>, 0);
     while let Some(chunk) = payload.next().await {
         let chunk = chunk
             .map_err(|e| GatewayError::bad_request(format!("cannot read the request body: {e}")))?;
-        if body.len() + chunk.len() > limit {
+        len += chunk.len();
+        if len > limit {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        match (&mut joined, first.take()) {
+            (Some(buf), _) => buf.extend_from_slice(&chunk),
+            (None, None) => first = Some(chunk),
+            (None, Some(f)) => {
+                let mut buf =
+                    web::BytesMut::with_capacity(declared.unwrap_or(len).clamp(len, limit));
+                buf.extend_from_slice(&f);
+                buf.extend_from_slice(&chunk);
+                joined = Some(buf);
+            }
+        }
     }
-    Ok(body)
+    Ok(joined.map_or_else(|| first.unwrap_or_default(), web::BytesMut::freeze))
 }
 
 /// The body as a JSON object with the fields routing needs, checked; everything else is the
