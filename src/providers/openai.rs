@@ -252,13 +252,23 @@ pub fn usage_object(u: &Value) -> Option<Usage> {
     if !u.is_object() {
         return None;
     }
-    let n = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+    // Plain `get`s, not `Value::pointer`: a pointer allocates an unescaped copy of every path
+    // segment, and this runs for every answer.
+    let n = |v: Option<&Value>, key: &str| {
+        v.and_then(|v| v.get(key))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    let (prompt, completion) = (
+        u.get("prompt_tokens_details"),
+        u.get("completion_tokens_details"),
+    );
     Some(Usage {
-        prompt_tokens: n("/prompt_tokens"),
-        completion_tokens: n("/completion_tokens"),
-        cached_tokens: n("/prompt_tokens_details/cached_tokens"),
-        cache_write_tokens: n("/prompt_tokens_details/cache_write_tokens"),
-        reasoning_tokens: n("/completion_tokens_details/reasoning_tokens"),
+        prompt_tokens: n(Some(u), "prompt_tokens"),
+        completion_tokens: n(Some(u), "completion_tokens"),
+        cached_tokens: n(prompt, "cached_tokens"),
+        cache_write_tokens: n(prompt, "cache_write_tokens"),
+        reasoning_tokens: n(completion, "reasoning_tokens"),
         estimated: u.get("estimated").and_then(Value::as_bool).unwrap_or(false),
     })
 }
@@ -386,5 +396,19 @@ mod tests {
             })
         );
         assert_eq!(usage(&json!({"usage":null})), None);
+        let u = usage(&json!({"usage":{"prompt_tokens":7,"completion_tokens":9,
+            "prompt_tokens_details":{"cache_write_tokens":3},
+            "completion_tokens_details":{"reasoning_tokens":6},"estimated":true}}));
+        assert_eq!(
+            u,
+            Some(Usage {
+                prompt_tokens: 7,
+                completion_tokens: 9,
+                cache_write_tokens: 3,
+                reasoning_tokens: 6,
+                estimated: true,
+                ..Usage::default()
+            })
+        );
     }
 }

@@ -713,6 +713,33 @@ fn silence_below_the_idle_timeout_gets_keepalives_and_beyond_it_an_error() {
 }
 
 #[test]
+fn a_steady_stream_outlasting_the_idle_timeout_completes_without_keepalives() {
+    // Both deadlines count from the latest chunk, not from the start of the stream: events
+    // every 100 ms for ~1.2 s pass an idle timeout of 700 ms and a keep-alive period of 500 ms
+    // without either firing.
+    let up = MockUpstream::start_named("up", &[]);
+    let gw = start(
+        one_provider(&up, &["k"]),
+        &[
+            ("LLMO_GATEWAY__STREAM_KEEPALIVE", "500ms"),
+            ("LLMO_GATEWAY__IDLE_TIMEOUT", "700ms"),
+        ],
+    );
+    let pieces: Vec<String> = (0..12).map(|i| format!("p{i} ")).collect();
+    up.push(Reply::pieces(pieces.clone()).gap(Duration::from_millis(100)));
+    let t = Instant::now();
+    let res = gw.stream("m");
+    assert!(
+        t.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(!res.text.contains(": keep-alive"), "{}", res.text);
+    assert_eq!(streamed_text(&res), pieces.concat());
+    assert_eq!(res.events().last().map(String::as_str), Some("[DONE]"));
+}
+
+#[test]
 fn usage_is_asked_of_the_upstream_but_only_sent_to_clients_that_asked() {
     let up = MockUpstream::start_named("up", &[]);
     let gw = start(one_provider(&up, &["k"]), &[]);
