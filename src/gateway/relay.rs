@@ -267,15 +267,14 @@ impl Relay {
                         self.fail(FailureClass::Timeout, &format!("the upstream sent nothing for {secs}s"), &mut out);
                         return Some(out.freeze());
                     }
-                    if keepalive_at.is_some_and(|at| now >= at) {
-                        // `next_bytes` moves `last_sent`, which moves the next keep-alive.
-                        let next = wake_at(self.last_upstream, now, &self.opts);
-                        self.timer.as_mut().reset(next);
+                    // A keep-alive is due (sending it moves `last_sent` to about now), or the
+                    // timer fired for a deadline that chunks have since moved.
+                    let keepalive_due = keepalive_at.is_some_and(|at| now >= at);
+                    let sent = if keepalive_due { now } else { self.last_sent };
+                    self.timer.as_mut().reset(wake_at(self.last_upstream, sent, &self.opts));
+                    if keepalive_due {
                         return Some(self.encoder.keepalive());
                     }
-                    // Fired for a deadline that chunks have since moved: wait for the new one.
-                    let next = wake_at(self.last_upstream, self.last_sent, &self.opts);
-                    self.timer.as_mut().reset(next);
                 }
             }
         }

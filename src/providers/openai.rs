@@ -252,23 +252,15 @@ pub fn usage_object(u: &Value) -> Option<Usage> {
     if !u.is_object() {
         return None;
     }
-    // Plain `get`s, not `Value::pointer`: a pointer allocates an unescaped copy of every path
-    // segment, and this runs for every answer.
-    let n = |v: Option<&Value>, key: &str| {
-        v.and_then(|v| v.get(key))
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
-    };
-    let (prompt, completion) = (
-        u.get("prompt_tokens_details"),
-        u.get("completion_tokens_details"),
-    );
+    // Indexing (missing keys read as null), not `Value::pointer`: a pointer allocates an
+    // unescaped copy of every path segment, and this runs for every answer.
+    let n = |v: &Value| v.as_u64().unwrap_or(0);
     Some(Usage {
-        prompt_tokens: n(Some(u), "prompt_tokens"),
-        completion_tokens: n(Some(u), "completion_tokens"),
-        cached_tokens: n(prompt, "cached_tokens"),
-        cache_write_tokens: n(prompt, "cache_write_tokens"),
-        reasoning_tokens: n(completion, "reasoning_tokens"),
+        prompt_tokens: n(&u["prompt_tokens"]),
+        completion_tokens: n(&u["completion_tokens"]),
+        cached_tokens: n(&u["prompt_tokens_details"]["cached_tokens"]),
+        cache_write_tokens: n(&u["prompt_tokens_details"]["cache_write_tokens"]),
+        reasoning_tokens: n(&u["completion_tokens_details"]["reasoning_tokens"]),
         estimated: u.get("estimated").and_then(Value::as_bool).unwrap_or(false),
     })
 }
